@@ -1,0 +1,234 @@
+"""`evidence` commands. Each parses options, calls the library, prints, and maps errors to exit codes:
+0 done, 1 error (one line, no traceback unless --debug), 2 usage."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from cli.progress import progress_bars
+from evidence import __version__, media, pipeline
+from evidence.bundle import render
+from evidence.errors import EvidenceError
+from evidence.exports import to_txt
+from evidence.fingerprint import fingerprints, hash_file
+from evidence.outputs import artifacts, write_file, write_folder
+from evidence.report import Provenance, load, to_dict, to_json
+from evidence.transcribe import TranscribeOptions
+from evidence.verify import verify as verify_file
+
+RECORDING = click.Path(path_type=Path)
+
+
+class EvidenceGroup(click.Group):
+    """Turns library errors into one-line messages with exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except EvidenceError as e:
+            if ctx.params.get("debug"):
+                raise
+            raise click.ClickException(str(e)) from None
+        except Exception as e:
+            if ctx.params.get("debug"):
+                raise
+            raise click.ClickException(
+                f"unexpected error ({type(e).__name__}: {e}); run `evidence --debug ...` for details"
+            ) from None
+
+
+def _print_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def transcription_options(f):
+    f = click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
+                      help="CTranslate2 Whisper model folder (default: bundled tiny.en). See docs/models.md.")(f)
+    f = click.option("--language", help="Language code, e.g. en (default: en for .en models, else detected).")(f)
+    f = click.option("--threads", type=click.IntRange(min=1), help="CPU threads for Whisper (default: all cores).")(f)
+    return f
+
+
+def _transcribe_options(model_dir, language, threads) -> TranscribeOptions:
+    options = TranscribeOptions(model_dir=str(model_dir) if model_dir else None, language=language)
+    return dataclasses.replace(options, cpu_threads=threads) if threads else options
+
+
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the JSON result on stdout.")
+
+
+def _summary(report) -> None:
+    f = report.file
+    click.echo(f"File:       {f.path}")
+    click.echo(f"SHA-256:    {f.hashes_before.sha256}")
+    click.echo(f"Duration:   {report.media.decoded_duration_s:.2f} s")
+    click.echo(f"Findings:   {len(report.findings)} "
+               f"({sum(x.severity == 'concern' for x in report.findings)} concern, "
+               f"{sum(x.severity == 'notice' for x in report.findings)} notice)")
+    click.echo(f"Conclusion: {report.analysis.conclusion}")
+
+
+@click.group(cls=EvidenceGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="evidence")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+def cli(debug: bool) -> None:
+    """Check a recording before anyone relies on it: fingerprints, integrity analysis, Whisper
+    transcript and a PDF bundle, all on this machine (nothing is sent anywhere)."""
+
+
+@cli.command()
+@click.argument("recording", type=RECORDING)
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path), required=True,
+              help="Folder for report.json, bundle.pdf and transcript.txt/.srt/.vtt.")
+@click.option("--case-ref", help="Court or case reference.")
+@click.option("--exhibit", help="Exhibit reference, e.g. AB/1.")
+@click.option("--recorded-by", help="Who made the recording.")
+@click.option("--device", help="Device and app used to record, e.g. 'iPhone 13, Voice Memos'.")
+@click.option("--claimed-date", help="When the recording is said to have been made.")
+@click.option("--prepared-by", help="Who prepared this bundle.")
+@click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Text file of provenance notes (how it was received, who was present, ...).")
+@click.option("--no-transcript", is_flag=True, help="Skip transcription.")
+@transcription_options
+@quiet_option
+@json_option
+def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date, prepared_by, notes,
+        no_transcript, model_dir, language, threads, quiet, as_json):
+    """Examine RECORDING: hashes, integrity analysis, transcript, and a PDF bundle in OUTDIR."""
+    provenance = Provenance(
+        case_ref=case_ref, exhibit=exhibit, recorded_by=recorded_by, device=device,
+        claimed_date=claimed_date, prepared_by=prepared_by,
+        notes=notes.read_text(encoding="utf-8", errors="replace") if notes else None,
+    )
+    options = pipeline.RunOptions(
+        transcribe=None if no_transcript else _transcribe_options(model_dir, language, threads),
+        provenance=provenance,
+    )
+    with progress_bars(quiet) as progress:
+        report = pipeline.run(recording, options, progress)
+    written = write_folder(outdir, artifacts(report))
+    if as_json:
+        _print_json(to_dict(report))
+    else:
+        _summary(report)
+        for path in written:
+            click.echo(f"Wrote:      {path}")
+    pipeline.check_unchanged(report)
+
+
+@cli.command("hash")
+@click.argument("recording", type=RECORDING)
+@json_option
+def hash_(recording, as_json):
+    """Fingerprint RECORDING without listening to it: SHA-256, MD5, audio content hash, Chromaprint."""
+    source = media.check_readable(recording)
+    hashes = hash_file(source)
+    result = {"path": str(source), "size_bytes": source.stat().st_size, **dataclasses.asdict(hashes)}
+    try:
+        result.update(dataclasses.asdict(fingerprints(source, media.probe(source))))
+    except EvidenceError as e:
+        result["audio_note"] = f"no audio fingerprints: {e}"
+    if as_json:
+        _print_json(result)
+    else:
+        for key, value in result.items():
+            click.echo(f"{key + ':':<24}{value}")
+
+
+@cli.command()
+@click.argument("recording", type=RECORDING)
+@json_option
+def probe(recording, as_json):
+    """Show RECORDING's container, streams and tags (ffprobe), without decoding it."""
+    info = media.probe(recording)
+    if as_json:
+        _print_json(dataclasses.asdict(info))
+        return
+    click.echo(f"Container: {info.format_long_name or info.format_name}")
+    if info.container_duration_s is not None:
+        click.echo(f"Duration:  {info.container_duration_s:.3f} s")
+    for s in info.streams:
+        mark = "  (analysed)" if s.index == info.audio_stream_index else ""
+        detail = f", {s.sample_rate_hz} Hz, {s.channels} ch" if s.codec_type == "audio" else ""
+        click.echo(f"Stream {s.index}: {s.codec_type} {s.codec_name}{detail}{mark}")
+    for key, value in sorted(info.tags.items()):
+        click.echo(f"Tag {key}: {value}")
+
+
+@cli.command()
+@click.argument("recording", type=RECORDING)
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path),
+              help="Folder for report.json and transcript.txt/.srt/.vtt.")
+@transcription_options
+@quiet_option
+@json_option
+def transcribe(recording, outdir, model_dir, language, threads, quiet, as_json):
+    """Transcribe RECORDING with Whisper (offline) and print the transcript."""
+    options = pipeline.RunOptions(transcribe=_transcribe_options(model_dir, language, threads), analyse=False)
+    with progress_bars(quiet) as progress:
+        report = pipeline.run(recording, options, progress)
+    if outdir:
+        write_folder(outdir, artifacts(report, bundle=False))
+    if as_json:
+        _print_json(to_dict(report))
+    else:
+        click.echo(to_txt(report), nl=False)
+    pipeline.check_unchanged(report)
+
+
+@cli.command()
+@click.argument("recording", type=RECORDING)
+@click.option("-o", "--output", "report_path", type=click.Path(path_type=Path), help="Write the JSON report here.")
+@quiet_option
+@json_option
+def analyse(recording, report_path, quiet, as_json):
+    """Run the integrity tests on RECORDING and print the findings (exit 0 with or without findings)."""
+    with progress_bars(quiet) as progress:
+        report = pipeline.run(recording, pipeline.RunOptions(transcribe=None), progress)
+    if report_path:
+        write_file(report_path, to_json(report).encode("utf-8"))
+    if as_json:
+        _print_json(to_dict(report))
+    else:
+        _summary(report)
+        for f in report.findings:
+            click.echo(f"  {f.start_s:9.3f}-{f.end_s:9.3f} s  {f.severity:<8} {f.kind}: {f.explanation}")
+    pipeline.check_unchanged(report)
+
+
+@cli.command()
+@click.argument("report_path", metavar="REPORT.json", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "pdf_path", type=click.Path(path_type=Path), required=True, help="PDF to write.")
+def bundle(report_path, pdf_path):
+    """Render the PDF bundle again from REPORT.json, without re-analysing."""
+    write_file(pdf_path, render(load(report_path)))
+    click.echo(f"Wrote {pdf_path}")
+
+
+@cli.command()
+@click.argument("recording", type=RECORDING)
+@click.argument("reference", metavar="REPORT.json|BUNDLE.pdf", type=click.Path(path_type=Path))
+@json_option
+def verify(recording, reference, as_json):
+    """Check that RECORDING is the file a report or bundle describes. Exit 0 only on MATCH."""
+    result = verify_file(recording, reference)
+    if as_json:
+        _print_json({**dataclasses.asdict(result), "matches": result.matches})
+    else:
+        click.echo(result.status)
+        click.echo(result.explanation)
+        click.echo(f"Expected SHA-256: {result.expected_sha256}")
+        click.echo(f"Actual SHA-256:   {result.actual_sha256}")
+    sys.exit(0 if result.matches else 1)
+
+
+def main() -> None:
+    cli(prog_name="evidence")

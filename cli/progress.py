@@ -1,0 +1,35 @@
+"""Progress bars on stderr for the library's progress callback."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from evidence.progress import ProgressCallback, no_progress
+
+LABELS = {
+    "hash": "Hashing file",
+    "decode": "Decoding audio",
+    "analyse": "Integrity analysis",
+    "transcribe": "Transcribing",
+}
+
+
+@contextmanager
+def progress_bars(quiet: bool) -> Iterator[ProgressCallback]:
+    if quiet:
+        yield no_progress
+        return
+    columns = (TextColumn("{task.description:<20}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bars:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: float, total: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(LABELS.get(stage, stage), total=total or None)
+            bars.update(tasks[stage], completed=done, total=total or None)
+
+        yield update

@@ -1,0 +1,273 @@
+"""The bundle's sections, each a list of flowables built from the Report alone."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
+
+from evidence.bundle.layout import FRAME_WIDTH_PT, GRID, SHADE, STYLES, Heading, table_of_contents
+from evidence.exports import DRAFT_NOTICE
+from evidence.report import Report
+from evidence.timecode import hms
+
+NOT_STATED = "not stated"
+CHROMAPRINT_SHOWN = 240
+
+SCOPE_NOTE = (
+    "This bundle is a technical integrity summary produced automatically by software. It is not an "
+    "expert report. It states what the software's tests measured and what they cannot exclude."
+)
+ABSENCE_NOTE = (
+    "The absence of findings does not prove that a recording is authentic, complete or unedited: "
+    "an edit can leave no trace that these tests detect."
+)
+
+
+def _p(text: str, style: str = "body") -> Paragraph:
+    return Paragraph(text, STYLES[style])
+
+
+def _e(value) -> str:
+    return escape(str(value)) if value not in (None, "") else f"<i>{NOT_STATED}</i>"
+
+
+def _table(rows: list[list], widths: list[float], header: bool = False) -> Table:
+    cells = [[c if not isinstance(c, str) else _p(c, "cell") for c in row] for row in rows]
+    table = Table(cells, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+    ]
+    style.append(("BACKGROUND", (0, 0), (-1, 0), SHADE) if header else ("BACKGROUND", (0, 0), (0, -1), SHADE))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _field_table(rows: list[tuple[str, object]]) -> Table:
+    label_w = 125
+    return _table([[_p(escape(k), "cell_bold"), v if isinstance(v, Paragraph) else _e(v)] for k, v in rows],
+                  [label_w, FRAME_WIDTH_PT - label_w])
+
+
+def _mono(value: str | None) -> Paragraph | str:
+    return _p(escape(value), "mono") if value else f"<i>{NOT_STATED}</i>"
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:.3f} s ({hms(value)})" if value is not None else "unknown"
+
+
+def cover(report: Report) -> list:
+    prov = report.provenance
+    rows = [
+        ("Exhibit", prov.exhibit),
+        ("Case reference", prov.case_ref),
+        ("Recording", report.file.name),
+        ("File SHA-256", _mono(report.file.hashes_before.sha256)),
+        ("Duration", _seconds(report.media.decoded_duration_s)),
+        ("Prepared by", prov.prepared_by),
+        ("Date prepared (UTC)", report.generated_utc),
+        ("Tool", f"{report.tool.name} {report.tool.version}"),
+    ]
+    return [
+        Spacer(1, 40),
+        _p("Recording integrity bundle", "title"),
+        _p(escape(report.file.name), "subtitle"),
+        Spacer(1, 24),
+        _field_table(rows),
+        Spacer(1, 18),
+        _p(SCOPE_NOTE),
+        _p(ABSENCE_NOTE),
+        PageBreak(),
+        _p("Index", "h1"),
+        table_of_contents(),
+        PageBreak(),
+    ]
+
+
+def identification(report: Report) -> list:
+    f, fp = report.file, report.fingerprints
+    unchanged = (
+        "Yes: the file's SHA-256, size and modification time were the same before and after the examination."
+        if f.unchanged else
+        "<b>NO: the file changed while it was being examined. Its results must not be relied on.</b>"
+    )
+    chroma = fp.chromaprint
+    rows = [
+        ("File name", f.name),
+        ("Path examined", f.path),
+        ("Size", f"{f.size_bytes:,} bytes"),
+        ("Last modified (UTC)", f.modified_utc),
+        ("SHA-256 (before)", _mono(f.hashes_before.sha256)),
+        ("SHA-256 (after)", _mono(f.hashes_after.sha256)),
+        ("MD5", _mono(f.hashes_before.md5)),
+        ("Unchanged by examination", _p(unchanged, "cell")),
+        ("Audio content SHA-256", _mono(fp.audio_content_sha256)),
+        ("Audio content hashed as", fp.audio_content_format),
+        ("Chromaprint", _p(escape(chroma[:CHROMAPRINT_SHOWN] + ("…" if len(chroma) > CHROMAPRINT_SHOWN else "")),
+                           "mono_wrap") if chroma else None),
+        ("Chromaprint note", fp.chromaprint_note + (" (complete fingerprint in the attached report.json)"
+                                                    if chroma and len(chroma) > CHROMAPRINT_SHOWN else "")),
+    ]
+    return [
+        Heading("1. File identification", 0, "identification"),
+        _p("The hashes identify exactly which file was examined. The SHA-256 of the file's bytes changes if a "
+           "single byte changes. The audio content hash is computed over the decoded audio, so it is the same "
+           "for the same audio stored in a different container (for example WAV converted losslessly to FLAC). "
+           "The Chromaprint is an acoustic fingerprint that survives re-encoding."),
+        _field_table(rows),
+    ]
+
+
+def technical(report: Report) -> list:
+    m = report.media
+    a = m.audio_stream
+    rows = [
+        ("Container", f"{m.format_long_name or m.format_name} ({m.format_name})"),
+        ("Container duration", _seconds(m.container_duration_s)),
+        ("Decoded duration", _seconds(m.decoded_duration_s)),
+        ("Overall bit rate", f"{m.bit_rate:,} bit/s" if m.bit_rate else None),
+        ("Audio stream analysed", f"stream {a.index}: {a.codec_long_name or a.codec_name}"
+         + (f", profile {a.profile}" if a.profile else "")),
+        ("Sample rate", f"{a.sample_rate_hz} Hz" if a.sample_rate_hz else None),
+        ("Channels", f"{a.channels} ({a.channel_layout})" if a.channel_layout else a.channels),
+        ("Sample format", a.sample_format + (f", {a.bits_per_sample} bit" if a.bits_per_sample else "")
+         if a.sample_format else None),
+        ("Stream bit rate", f"{a.bit_rate:,} bit/s" if a.bit_rate else None),
+        ("Decoded with", f"ffmpeg {m.ffmpeg_version}"),
+    ]
+    story = [Heading("2. Technical metadata", 0, "technical"), _field_table(rows)]
+    if m.tags:
+        story += [Heading("Container tags", 1, "technical-tags"),
+                  _field_table(sorted(m.tags.items()))]
+    for s in m.streams:
+        if s.tags:
+            story += [Heading(f"Stream {s.index} tags ({s.codec_type})", 1, f"technical-stream-{s.index}"),
+                      _field_table(sorted(s.tags.items()))]
+    others = [s for s in m.streams if s.index != m.audio_stream_index]
+    if others:
+        story += [Heading("Other streams (not analysed)", 1, "technical-other"),
+                  _field_table([(f"Stream {s.index}", f"{s.codec_type}: {s.codec_long_name or s.codec_name}")
+                                for s in others])]
+    if m.decode_messages:
+        story += [Heading("Decoder messages", 1, "technical-decoder"),
+                  _p("ffmpeg reported the following while decoding; they can indicate damaged or unusual data."),
+                  *[_p(escape(line), "mono") for line in m.decode_messages]]
+    return story
+
+
+def integrity(report: Report) -> list:
+    story = [
+        Heading("3. Integrity findings", 0, "integrity"),
+        Heading("Conclusion", 1, "integrity-conclusion"),
+        _p(escape(report.analysis.conclusion)),
+        _p(ABSENCE_NOTE),
+        Heading("Tests", 1, "integrity-tests"),
+    ]
+    if report.analysis.tests:
+        rows = [["Test", "Ran", "What it looks for / why it did not run"]]
+        rows += [[escape(t.name), "yes" if t.ran else "no", escape(t.description + (f" {t.note}" if t.note else ""))]
+                 for t in report.analysis.tests]
+        story.append(_table(rows, [110, 35, FRAME_WIDTH_PT - 145], header=True))
+    else:
+        story.append(_p("No integrity tests ran."))
+    story.append(Heading("Findings", 1, "integrity-findings"))
+    if report.findings:
+        rows = [["Where", "Finding", "Strength", "What was seen"]]
+        for f in report.findings:
+            rows.append([
+                f"{hms(f.start_s)}–{hms(f.end_s)}",
+                escape(f.kind),
+                f"{escape(f.severity)}<br/>score {f.score:.2f}",
+                escape(f.explanation),
+            ])
+        story.append(_table(rows, [95, 80, 65, FRAME_WIDTH_PT - 240], header=True))
+    else:
+        story.append(_p("No findings."))
+    return story
+
+
+def transcript(report: Report) -> list:
+    t = report.transcript
+    story = [Heading("4. Transcript", 0, "transcript"), _p(f"<b>{escape(DRAFT_NOTICE)}</b>")]
+    if t is None:
+        return story + [_p("No transcript was produced for this bundle.")]
+    story.append(_p(
+        f"Engine {escape(t.engine)} ({escape(t.engine_version)}), model {escape(t.model.name)} "
+        f"(SHA-256 {escape(t.model.sha256)}), language {escape(t.language)}. Times are from the start of "
+        "the recording (hours:minutes:seconds).", "small"))
+    segments = [s for s in t.segments if s.text.strip()]
+    if not segments:
+        return story + [_p("No speech was transcribed.")]
+    rows = [["Line", "Time", "Text"]]
+    rows += [[str(n), hms(s.start_s), escape(s.text)] for n, s in enumerate(segments, 1)]
+    story.append(_table(rows, [36, 62, FRAME_WIDTH_PT - 98], header=True))
+    story += [Spacer(1, 16), KeepTogether([
+        Heading("Reviewer's certification", 1, "transcript-certification"),
+        _p("I have listened to the recording and checked this transcript against it. Corrections are marked."),
+        _p("Name: ______________________________  Role: ______________________________"),
+        _p("Signature: __________________________  Date: ______________________________"),
+    ])]
+    return story
+
+
+def provenance(report: Report) -> list:
+    p = report.provenance
+    rows = [
+        ("Case reference", p.case_ref),
+        ("Exhibit", p.exhibit),
+        ("Recorded by", p.recorded_by),
+        ("Device and app", p.device),
+        ("Claimed date of recording", p.claimed_date),
+        ("Prepared by", p.prepared_by),
+    ]
+    story = [
+        Heading("5. Provenance notes", 0, "provenance"),
+        _p("What the person submitting the recording declared. The software records these statements; it "
+           "does not verify them."),
+        _field_table(rows),
+    ]
+    if p.notes:
+        story += [Heading("Notes", 1, "provenance-notes")]
+        story += [_p(escape(par).replace("\n", "<br/>")) for par in p.notes.split("\n\n") if par.strip()]
+    return story
+
+
+def methods(report: Report) -> list:
+    t = report.transcript
+    params = report.parameters
+    story = [
+        Heading("6. Methods and limitations", 0, "methods"),
+        _p("<b>Handling of the original.</b> The recording was opened read-only. Its SHA-256 was computed "
+           "before and after the examination and both values are shown in section 1."),
+        _p("<b>Decoding.</b> The first audio stream was decoded with ffmpeg. The integrity tests and the "
+           f"transcription use a mono copy at {params.get('analysis_rate_hz', '?')} Hz; the audio content hash "
+           "uses the stream at its own sample rate and channel count."),
+        _p("<b>Integrity tests.</b> Each test that ran is listed in section 3 with what it looks for. "
+           + ABSENCE_NOTE),
+    ]
+    if t is not None:
+        opts = ", ".join(f"{escape(str(k))}={escape(str(v))}" for k, v in sorted(t.options.items()))
+        story += [
+            _p("<b>Transcription.</b> The transcript was produced automatically by the Whisper speech "
+               "recogniser. It is a draft that has not been verified by a person. Automatic transcripts can "
+               "mishear words, miss quiet or overlapping speech, attribute nothing to speakers, and on rare "
+               "occasions produce words that were not spoken. It must be checked against the recording "
+               "before it is relied on."),
+            _p(f"Decoding options: {opts}.", "small"),
+        ]
+    story += [
+        _p("<b>Machine-readable report.</b> The complete JSON report from which this PDF was rendered is "
+           "attached to this PDF as the file <i>report.json</i>. <i>evidence verify RECORDING bundle.pdf</i> "
+           "checks a file against it."),
+        _p(f"Report schema version {escape(report.schema_version)}; {escape(report.tool.name)} "
+           f"{escape(report.tool.version)}; ffmpeg {escape(report.tool.ffmpeg_version)}; "
+           f"Python {escape(report.tool.python_version)} on {escape(report.tool.platform)}.", "small"),
+    ]
+    return story
+
+
+SECTIONS = [cover, identification, technical, integrity, transcript, provenance, methods]

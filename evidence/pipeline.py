@@ -1,0 +1,119 @@
+"""The story of one examination: ingest → fingerprint → analyse → transcribe → report.
+
+Each stage takes plain dataclasses and returns new ones; the Report at the end is the single
+source of truth from which the bundle and the exports are rendered.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from evidence import TOOL_NAME, __version__, analysis, media
+from evidence.detectors import Context
+from evidence.errors import IntegrityError
+from evidence.fingerprint import FileHashes, fingerprints, hash_file
+from evidence.progress import ProgressCallback, no_progress
+from evidence.report import SCHEMA_VERSION, Analysis, FileRecord, Provenance, Report, ToolInfo
+from evidence.transcribe import TranscribeOptions, transcribe
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What to run. `transcribe=None` skips transcription (as `evidence analyse` does)."""
+
+    transcribe: TranscribeOptions | None = field(default_factory=TranscribeOptions)
+    analyse: bool = True
+    provenance: Provenance = field(default_factory=Provenance)
+
+
+def _utc(timestamp_ns: int) -> str:
+    return datetime.fromtimestamp(timestamp_ns / 1e9, tz=timezone.utc).isoformat(timespec="microseconds")
+
+
+def _file_state(path: Path, progress: ProgressCallback) -> tuple[FileHashes, int, str]:
+    st = os.stat(path)
+    return hash_file(path, progress), st.st_size, _utc(st.st_mtime_ns)
+
+
+def tool_info() -> ToolInfo:
+    return ToolInfo(
+        name=TOOL_NAME,
+        version=__version__,
+        ffmpeg_version=media.ffmpeg_version(),
+        python_version=platform.python_version(),
+        platform=platform.platform(),
+    )
+
+
+def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: ProgressCallback = no_progress) -> Report:
+    timings: dict[str, float] = {}
+
+    def timed(stage: str, fn, *args):
+        start = time.perf_counter()
+        result = fn(*args)
+        timings[stage] = round(time.perf_counter() - start, 3)
+        return result
+
+    source = media.check_readable(path)
+    hashes_before, size_before, modified_before = timed("hash_before", _file_state, source, progress)
+    info = timed("probe", media.probe, source)
+
+    # The content hash and Chromaprint decode the file themselves, so they run beside the main decode.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        prints_future = pool.submit(timed, "fingerprint", fingerprints, source, info)
+        audio, info = timed("decode", media.decode_for_analysis, source, info, progress)
+        prints = prints_future.result()
+
+    if options.analyse:
+        findings, result = timed("analyse", analysis.analyse, audio, Context(media=info), progress)
+    else:
+        findings, result = [], Analysis(tests=[], conclusion="The integrity analysis was not run.")
+
+    transcript = None
+    if options.transcribe is not None:
+        transcript = timed("transcribe", transcribe, audio, options.transcribe, progress)
+
+    hashes_after, size_after, modified_after = timed("hash_after", _file_state, source, progress)
+    return Report(
+        schema_version=SCHEMA_VERSION,
+        tool=tool_info(),
+        generated_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        file=FileRecord(
+            path=str(source),
+            name=source.name,
+            size_bytes=size_before,
+            modified_utc=modified_before,
+            hashes_before=hashes_before,
+            hashes_after=hashes_after,
+            size_bytes_after=size_after,
+            modified_utc_after=modified_after,
+        ),
+        media=info,
+        fingerprints=prints,
+        findings=findings,
+        analysis=result,
+        transcript=transcript,
+        provenance=options.provenance,
+        parameters={
+            "analysis_rate_hz": media.ANALYSIS_RATE_HZ,
+            "truncation_tolerance_s": media.TRUNCATION_TOLERANCE_S,
+            "detectors": analysis.parameters(),
+        },
+        timings=timings,
+    )
+
+
+def check_unchanged(report: Report) -> None:
+    """Fail loudly when the original changed during the examination."""
+    f = report.file
+    if not f.unchanged:
+        raise IntegrityError(
+            f"{f.path}: the file changed during the examination (SHA-256 before {f.hashes_before.sha256}, "
+            f"after {f.hashes_after.sha256}); the results must not be relied on"
+        )

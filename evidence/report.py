@@ -1,0 +1,214 @@
+"""The report: the dataclasses every stage returns, and their versioned JSON form.
+
+The JSON report is the single source of truth: the PDF bundle, the transcript exports and
+`evidence verify` all read it, never the recording's analysis state. docs/report-schema.md
+describes each field; bump SCHEMA_VERSION's major number on any incompatible change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from evidence.errors import InputError
+from evidence.fingerprint import FileHashes, Fingerprints
+from evidence.media import MediaInfo
+
+SCHEMA_VERSION = "1.0"
+
+Severity = Literal["info", "notice", "concern"]
+
+
+@dataclass(frozen=True)
+class ToolInfo:
+    name: str
+    version: str
+    ffmpeg_version: str
+    python_version: str
+    platform: str
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """Which file was examined, and proof that the examination did not change it."""
+
+    path: str
+    name: str
+    size_bytes: int
+    modified_utc: str
+    hashes_before: FileHashes
+    hashes_after: FileHashes
+    size_bytes_after: int
+    modified_utc_after: str
+
+    @property
+    def unchanged(self) -> bool:
+        return (
+            self.hashes_before == self.hashes_after
+            and self.size_bytes == self.size_bytes_after
+            and self.modified_utc == self.modified_utc_after
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    start_s: float
+    end_s: float
+    severity: Severity
+    score: float
+    details: dict[str, Any]
+    explanation: str
+
+
+@dataclass(frozen=True)
+class TestRecord:
+    """One integrity test: whether it ran, and if not, why not."""
+
+    name: str
+    description: str
+    ran: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    tests: list[TestRecord]
+    conclusion: str
+
+
+@dataclass(frozen=True)
+class Word:
+    start_s: float
+    end_s: float
+    text: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    start_s: float
+    end_s: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    engine: str
+    engine_version: str
+    model: ModelInfo
+    language: str
+    options: dict[str, Any]
+    segments: list[Segment]
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What the person submitting the recording declared. Recorded as given, not verified."""
+
+    case_ref: str | None = None
+    exhibit: str | None = None
+    recorded_by: str | None = None
+    device: str | None = None
+    claimed_date: str | None = None
+    prepared_by: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    schema_version: str
+    tool: ToolInfo
+    generated_utc: str
+    file: FileRecord
+    media: MediaInfo
+    fingerprints: Fingerprints
+    findings: list[Finding]
+    analysis: Analysis
+    transcript: Transcript | None
+    provenance: Provenance
+    parameters: dict[str, Any]
+    timings: dict[str, float]
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    data = dataclasses.asdict(report)
+    data["file"]["unchanged"] = report.file.unchanged
+    return data
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def _build(tp: Any, value: Any) -> Any:
+    """Rebuild a value of type `tp` from its JSON form (dataclasses, lists, dicts, optionals)."""
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        names = {f.name for f in dataclasses.fields(tp)}
+        return tp(**{k: _build(hints[k], v) for k, v in value.items() if k in names})
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _build(inner[0], value)
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        return [_build(item, v) for v in value]
+    return value
+
+
+def from_dict(data: dict[str, Any]) -> Report:
+    version = str(data.get("schema_version", ""))
+    if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        raise InputError(
+            f"report schema version {version or 'missing'} is not supported (this tool reads {SCHEMA_VERSION})"
+        )
+    return _build(Report, data)
+
+
+def from_json(text: str, source: str = "report") -> Report:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{source}: not a JSON report ({e.msg} at line {e.lineno})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: not a JSON report (top level is not an object)")
+    try:
+        return from_dict(data)
+    except (TypeError, KeyError, AttributeError) as e:
+        raise InputError(f"{source}: not a valid evidence report ({e})") from None
+
+
+def load(path: str | Path) -> Report:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a directory, not a report") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{p}: cannot be read as a JSON report ({e})") from None
+    return from_json(text, str(p))

@@ -1,0 +1,113 @@
+"""Whisper through faster-whisper (CTranslate2): the default engine, about 2x openai-whisper on CPU."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+from evidence.errors import InputError
+from evidence.media import Audio
+from evidence.progress import ProgressCallback, no_progress
+from evidence.report import Segment, Transcript, Word
+from evidence.transcribe.models import resolve_model
+
+ENGINE = "faster-whisper"
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """Every option that shapes the transcript; all are recorded in the report.
+
+    The three thresholds are Whisper's own fallback rules (GUIDE.md section 3): a window whose
+    output compresses better than `compression_ratio_threshold` (repetition) or whose mean token
+    log-probability is below `log_prob_threshold` is decoded again at a higher temperature;
+    `no_speech_threshold` marks windows Whisper itself thinks are silent.
+    """
+
+    model_dir: str | None = None
+    language: str | None = None
+    beam_size: int = 5
+    word_timestamps: bool = True
+    vad_filter: bool = True
+    condition_on_previous_text: bool = False
+    temperature: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    compression_ratio_threshold: float = 2.4
+    log_prob_threshold: float = -1.0
+    no_speech_threshold: float = 0.6
+    compute_type: str = "int8"
+    cpu_threads: int = dataclasses.field(default_factory=_cpu_count)
+
+
+def _load(model_path: str, options: TranscribeOptions):
+    from faster_whisper import WhisperModel
+
+    try:
+        return WhisperModel(
+            model_path,
+            device="cpu",
+            compute_type=options.compute_type,
+            cpu_threads=options.cpu_threads,
+            local_files_only=True,
+        )
+    except (RuntimeError, ValueError, OSError) as e:
+        raise InputError(f"{model_path}: the Whisper model could not be loaded ({e})") from None
+
+
+def transcribe(
+    audio: Audio, options: TranscribeOptions = TranscribeOptions(), progress: ProgressCallback = no_progress
+) -> Transcript:
+    import ctranslate2
+    import faster_whisper
+
+    model_info = resolve_model(options.model_dir)
+    model = _load(model_info.path, options)
+    language = options.language or (None if model.model.is_multilingual else "en")
+    segments_iter, info = model.transcribe(
+        audio.samples,
+        language=language,
+        beam_size=options.beam_size,
+        word_timestamps=options.word_timestamps,
+        vad_filter=options.vad_filter,
+        condition_on_previous_text=options.condition_on_previous_text,
+        temperature=list(options.temperature),
+        compression_ratio_threshold=options.compression_ratio_threshold,
+        log_prob_threshold=options.log_prob_threshold,
+        no_speech_threshold=options.no_speech_threshold,
+    )
+    segments = []
+    progress("transcribe", 0.0, audio.duration_s)
+    for s in segments_iter:
+        words = [
+            Word(start_s=round(w.start, 3), end_s=round(w.end, 3), text=w.word, probability=round(w.probability, 4))
+            for w in (s.words or [])
+        ]
+        segments.append(
+            Segment(
+                start_s=round(s.start, 3),
+                end_s=round(s.end, 3),
+                text=s.text.strip(),
+                avg_logprob=round(s.avg_logprob, 4),
+                no_speech_prob=round(s.no_speech_prob, 4),
+                compression_ratio=round(s.compression_ratio, 4),
+                words=words,
+            )
+        )
+        progress("transcribe", s.end, audio.duration_s)
+    progress("transcribe", audio.duration_s, audio.duration_s)
+    recorded = dataclasses.asdict(options)
+    recorded["temperature"] = list(options.temperature)
+    recorded["model_dir"] = model_info.path
+    recorded["language"] = info.language
+    return Transcript(
+        engine=ENGINE,
+        engine_version=f"faster-whisper {faster_whisper.__version__}, ctranslate2 {ctranslate2.__version__}",
+        model=model_info,
+        language=info.language,
+        options=recorded,
+        segments=segments,
+    )

@@ -1,0 +1,81 @@
+"""Is this the file a report or bundle describes? Compares hashes; decodes only when they differ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from evidence import media
+from evidence.bundle import read_attached_report
+from evidence.errors import InputError
+from evidence.fingerprint import audio_content_hash, hash_file
+from evidence.report import Report, load
+
+MATCH = "MATCH"
+MISMATCH = "MISMATCH"
+SAME_AUDIO = "SAME AUDIO, DIFFERENT FILE"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    status: str
+    recording: str
+    reference: str
+    expected_sha256: str
+    actual_sha256: str
+    expected_audio_sha256: str
+    actual_audio_sha256: str | None
+    explanation: str
+
+    @property
+    def matches(self) -> bool:
+        return self.status == MATCH
+
+
+def load_reference(path: str | Path) -> Report:
+    """A JSON report, or the report attached to a bundle PDF."""
+    p = Path(path)
+    if p.is_file():
+        with open(p, "rb") as f:
+            if f.read(5) == b"%PDF-":
+                return read_attached_report(p)
+    return load(p)
+
+
+def verify(recording: str | Path, reference: str | Path) -> VerifyResult:
+    report = load_reference(reference)
+    source = media.check_readable(recording)
+    actual = hash_file(source).sha256
+    expected = report.file.hashes_before.sha256
+    expected_audio = report.fingerprints.audio_content_sha256
+    actual_audio = None
+    if actual == expected:
+        status = MATCH
+        explanation = "The file's SHA-256 equals the one recorded in the report: it is the same file, byte for byte."
+    else:
+        undecodable = ""
+        try:
+            actual_audio, _ = audio_content_hash(source, media.probe(source))
+        except InputError as e:
+            undecodable = str(e)
+        if actual_audio == expected_audio:
+            status = SAME_AUDIO
+            explanation = ("The file's bytes differ from the examined file, but its decoded audio is identical: "
+                           "the same audio in a different container or with different metadata.")
+        elif undecodable:
+            status = MISMATCH
+            explanation = f"The file's SHA-256 differs from the report's, and its audio cannot be decoded ({undecodable})."
+        else:
+            status = MISMATCH
+            explanation = ("Neither the file's SHA-256 nor its decoded audio matches the report: it is a different "
+                           "or altered recording.")
+    return VerifyResult(
+        status=status,
+        recording=str(source),
+        reference=str(reference),
+        expected_sha256=expected,
+        actual_sha256=actual,
+        expected_audio_sha256=expected_audio,
+        actual_audio_sha256=actual_audio,
+        explanation=explanation,
+    )
