@@ -32,4 +32,11 @@ def progress_bars(quiet: bool) -> Iterator[ProgressCallback]:
                 tasks[stage] = bars.add_task(LABELS.get(stage, stage), total=total or None)
             bars.update(tasks[stage], completed=done, total=total or None)
 
-        yield update
+        try:
+            yield update
+        except BaseException:
+            # On failure the one-line error is all the user should see: drop the bars.
+            for task_id in list(bars.task_ids):
+                bars.remove_task(task_id)
+            bars.live.transient = True
+            raise

@@ -129,6 +129,12 @@ def _ffmpeg_url(path: Path) -> str:
     return "file:" + str(path.absolute())
 
 
+HINTS = {
+    "moov atom not found": "the MP4/M4A index is missing: the file is truncated, or the recording was never finished",
+    "partial file": "the file ends before the data its container describes",
+}
+
+
 def _ffmpeg_reason(stderr: str, path: Path) -> str:
     """The useful part of ffmpeg's complaint: one line, without addresses or the path itself."""
     reasons = []
@@ -138,7 +144,8 @@ def _ffmpeg_reason(stderr: str, path: Path) -> str:
             line = line.removeprefix(prefix).strip()
         if line and line not in reasons:
             reasons.append(line)
-    return "; ".join(reasons[-3:]) or "unknown ffmpeg error"
+    hints = [hint for key, hint in HINTS.items() if any(key in r for r in reasons)]
+    return "; ".join(hints + reasons[-3:]) or "unknown ffmpeg error"
 
 
 def _number(value, kind=float):
@@ -170,9 +177,8 @@ def _stream_info(raw: dict) -> StreamInfo:
 def probe(path: str | os.PathLike) -> MediaInfo:
     """Container and stream metadata from ffprobe; the first audio stream is the one analysed."""
     p = check_readable(path)
-    _require("ffprobe")
     try:
-        raw = ffmpeg.probe(_ffmpeg_url(p))
+        raw = ffmpeg.probe(_ffmpeg_url(p), cmd=_require("ffprobe"), v="error")
     except ffmpeg.Error as e:
         reason = _ffmpeg_reason(e.stderr.decode("utf-8", "replace"), p)
         raise InputError(f"{p}: not a readable audio or video file ({reason})") from None
