@@ -6,7 +6,7 @@ from evidence.detectors import Context, silence
 from evidence.media import Audio
 from evidence.progress import ProgressCallback, no_progress
 from evidence.report import Analysis, Finding, TestRecord
-from evidence.timecode import hms
+from evidence.timecode import hms_ms
 
 DETECTORS = [silence]
 
@@ -29,7 +29,7 @@ def conclusion(findings: list[Finding], tests: list[TestRecord]) -> str:
     if not edits:
         return (f"No indications of editing were found by the tests that ran ({ran}). "
                 "This cannot exclude editing.")
-    places = "; ".join(f"{hms(f.start_s)} ({f.kind}, {f.severity})" for f in edits[:20])
+    places = "; ".join(f"{hms_ms(f.start_s)} ({f.kind}, {f.severity})" for f in edits[:20])
     more = f" and {len(edits) - 20} more" if len(edits) > 20 else ""
     return (f"Indications consistent with editing, muting or loss of audio were found at: {places}{more}. "
             f"Tests that ran: {ran}. Each finding is explained in the table below; none of them proves "

@@ -9,7 +9,7 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer, Table
 from evidence.bundle.layout import FRAME_WIDTH_PT, GRID, SHADE, STYLES, Heading, table_of_contents
 from evidence.exports import DRAFT_NOTICE
 from evidence.report import Report
-from evidence.timecode import hms
+from evidence.timecode import hms, hms_ms
 
 NOT_STATED = "not stated"
 CHROMAPRINT_SHOWN = 240
@@ -179,7 +179,7 @@ def integrity(report: Report) -> list:
         rows = [["Where", "Finding", "Strength", "What was seen"]]
         for f in report.findings:
             rows.append([
-                f"{hms(f.start_s)}–{hms(f.end_s)}",
+                f"{hms_ms(f.start_s)}–<br/>{hms_ms(f.end_s)}",
                 escape(f.kind),
                 f"{escape(f.severity)}<br/>score {f.score:.2f}",
                 escape(f.explanation),

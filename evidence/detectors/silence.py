@@ -21,13 +21,32 @@ PARAMETERS = {
 }
 
 
-def zero_runs(samples: np.ndarray, min_run_samples: int) -> list[tuple[int, int]]:
+BLOCK_SAMPLES = 1 << 20
+"""Samples examined at a time, so memory stays flat however long the recording is."""
+
+
+def zero_runs(samples: np.ndarray, min_run_samples: int, block_samples: int = BLOCK_SAMPLES) -> list[tuple[int, int]]:
     """[start, end) sample indices of runs of exact zeros at least `min_run_samples` long."""
-    padded = np.concatenate(([0], (samples == 0).view(np.int8), [0]))
-    edges = np.flatnonzero(np.diff(padded))
-    starts, ends = edges[0::2], edges[1::2]
-    keep = ends - starts >= min_run_samples
-    return list(zip(starts[keep].tolist(), ends[keep].tolist()))
+    runs: list[tuple[int, int]] = []
+    open_start = None  # start of a run still going at the end of the previous block
+    for offset in range(0, len(samples), block_samples):
+        zero = samples[offset : offset + block_samples] == 0
+        edges = np.diff(zero.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        starts = (np.flatnonzero(edges == 1) + offset).tolist()
+        ends = (np.flatnonzero(edges == -1) + offset).tolist()
+        if open_start is not None:
+            if zero[0]:
+                starts[0] = open_start
+            else:
+                runs.append((open_start, offset))
+            open_start = None
+        if zero[-1]:
+            open_start = starts.pop()
+            ends.pop()
+        runs += zip(starts, ends)
+    if open_start is not None:
+        runs.append((open_start, len(samples)))
+    return [(start, end) for start, end in runs if end - start >= min_run_samples]
 
 
 def detect(audio: Audio, ctx: Context) -> list[Finding]:

@@ -6,6 +6,8 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+import numpy as np
+
 from evidence.errors import InputError
 from evidence.media import Audio
 from evidence.progress import ProgressCallback, no_progress
@@ -41,6 +43,26 @@ class TranscribeOptions:
     no_speech_threshold: float = 0.6
     compute_type: str = "int8"
     cpu_threads: int = dataclasses.field(default_factory=_cpu_count)
+    chunk_s: float = 300.0
+    cut_search_s: float = 30.0
+    cut_frame_s: float = 0.5
+
+
+def cut_points(samples: np.ndarray, rate_hz: int, chunk_s: float, search_s: float, frame_s: float) -> list[int]:
+    """Sample indices that split a long recording into pieces of about `chunk_s` for Whisper.
+
+    faster-whisper computes features for its whole input at once, so memory grows with length
+    (3.9 GB at 60 min in one piece); pieces keep it flat. Each cut is placed at the quietest
+    `frame_s` within `search_s` of the nominal point, so that it falls in a pause, not a word."""
+    chunk, search, frame = int(chunk_s * rate_hz), int(search_s * rate_hz), int(frame_s * rate_hz)
+    cuts = [0]
+    while cuts[-1] + chunk + search < len(samples):
+        low = cuts[-1] + chunk - search
+        window = samples[low : low + 2 * search]
+        frames = window[: len(window) - len(window) % frame].reshape(-1, frame)
+        quietest = int(np.argmin(np.einsum("ij,ij->i", frames, frames)))
+        cuts.append(low + quietest * frame + frame // 2)
+    return cuts + [len(samples)]
 
 
 def _load(model_path: str, options: TranscribeOptions):
@@ -58,6 +80,22 @@ def _load(model_path: str, options: TranscribeOptions):
         raise InputError(f"{model_path}: the Whisper model could not be loaded ({e})") from None
 
 
+def _segment(s, offset_s: float) -> Segment:
+    return Segment(
+        start_s=round(offset_s + s.start, 3),
+        end_s=round(offset_s + s.end, 3),
+        text=s.text.strip(),
+        avg_logprob=round(s.avg_logprob, 4),
+        no_speech_prob=round(s.no_speech_prob, 4),
+        compression_ratio=round(s.compression_ratio, 4),
+        words=[
+            Word(start_s=round(offset_s + w.start, 3), end_s=round(offset_s + w.end, 3), text=w.word,
+                 probability=round(w.probability, 4))
+            for w in (s.words or [])
+        ],
+    )
+
+
 def transcribe(
     audio: Audio, options: TranscribeOptions = TranscribeOptions(), progress: ProgressCallback = no_progress
 ) -> Transcript:
@@ -67,47 +105,39 @@ def transcribe(
     model_info = resolve_model(options.model_dir)
     model = _load(model_info.path, options)
     language = options.language or (None if model.model.is_multilingual else "en")
-    segments_iter, info = model.transcribe(
-        audio.samples,
-        language=language,
-        beam_size=options.beam_size,
-        word_timestamps=options.word_timestamps,
-        vad_filter=options.vad_filter,
-        condition_on_previous_text=options.condition_on_previous_text,
-        temperature=list(options.temperature),
-        compression_ratio_threshold=options.compression_ratio_threshold,
-        log_prob_threshold=options.log_prob_threshold,
-        no_speech_threshold=options.no_speech_threshold,
-    )
     segments = []
+    detected_language = language
+    cuts = cut_points(audio.samples, audio.sample_rate_hz, options.chunk_s, options.cut_search_s, options.cut_frame_s)
     progress("transcribe", 0.0, audio.duration_s)
-    for s in segments_iter:
-        words = [
-            Word(start_s=round(w.start, 3), end_s=round(w.end, 3), text=w.word, probability=round(w.probability, 4))
-            for w in (s.words or [])
-        ]
-        segments.append(
-            Segment(
-                start_s=round(s.start, 3),
-                end_s=round(s.end, 3),
-                text=s.text.strip(),
-                avg_logprob=round(s.avg_logprob, 4),
-                no_speech_prob=round(s.no_speech_prob, 4),
-                compression_ratio=round(s.compression_ratio, 4),
-                words=words,
-            )
+    for start, end in zip(cuts, cuts[1:]):
+        offset_s = start / audio.sample_rate_hz
+        pieces, info = model.transcribe(
+            audio.samples[start:end],
+            language=detected_language,
+            beam_size=options.beam_size,
+            word_timestamps=options.word_timestamps,
+            vad_filter=options.vad_filter,
+            condition_on_previous_text=options.condition_on_previous_text,
+            temperature=list(options.temperature),
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            log_prob_threshold=options.log_prob_threshold,
+            no_speech_threshold=options.no_speech_threshold,
         )
-        progress("transcribe", s.end, audio.duration_s)
+        # A multilingual model detects the language once, from the first piece.
+        detected_language = info.language
+        for s in pieces:
+            segments.append(_segment(s, offset_s))
+            progress("transcribe", offset_s + s.end, audio.duration_s)
     progress("transcribe", audio.duration_s, audio.duration_s)
     recorded = dataclasses.asdict(options)
     recorded["temperature"] = list(options.temperature)
     recorded["model_dir"] = model_info.path
-    recorded["language"] = info.language
+    recorded["language"] = detected_language
     return Transcript(
         engine=ENGINE,
         engine_version=f"faster-whisper {faster_whisper.__version__}, ctranslate2 {ctranslate2.__version__}",
         model=model_info,
-        language=info.language,
+        language=detected_language,
         options=recorded,
         segments=segments,
     )

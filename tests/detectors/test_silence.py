@@ -14,6 +14,19 @@ def test_zero_runs_finds_exact_boundaries():
     assert zero_runs(samples, 1) == [(10, 30), (50, 52), (90, 100)]
 
 
+def test_zero_runs_join_across_blocks():
+    rng = np.random.default_rng(5)
+    samples = rng.normal(0, 0.1, 1000).astype(np.float32)
+    samples[95:310] = 0      # spans blocks 0-3 of 100 samples
+    samples[400:500] = 0     # exactly one whole block
+    samples[600:700] = 0     # ends exactly at a block boundary, next block starts non-zero
+    samples[990:] = 0        # reaches the end
+    expected = [(95, 310), (400, 500), (600, 700), (990, 1000)]
+    assert zero_runs(samples, 5, block_samples=100) == expected
+    assert zero_runs(samples, 5, block_samples=7) == expected
+    assert zero_runs(samples, 5, block_samples=10_000) == expected
+
+
 def test_inserted_digital_silence_is_a_located_concern(fx):
     path = fx["speech_silence"]
     info = media.probe(path)

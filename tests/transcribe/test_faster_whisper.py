@@ -9,6 +9,7 @@ import pytest
 from evidence.errors import InputError
 from evidence.media import Audio
 from evidence.transcribe import TranscribeOptions, transcribe
+from evidence.transcribe.faster_whisper import cut_points
 from evidence.transcribe.models import resolve_model
 from fixtures.generate import SENTENCE
 
@@ -84,3 +85,33 @@ def test_broken_model_is_a_clear_error(tmp_path):
     audio = Audio(samples=np.zeros(16000, dtype=np.float32), sample_rate_hz=16000)
     with pytest.raises(InputError, match="could not be loaded"):
         transcribe(audio, TranscribeOptions(model_dir=str(tmp_path)))
+
+
+def test_cut_points_fall_in_the_quietest_frame():
+    rate = 100
+    samples = np.random.default_rng(4).normal(0, 1, rate * 1000).astype(np.float32)
+    for quiet_s in (290, 612, 905):
+        samples[quiet_s * rate : (quiet_s + 1) * rate] *= 0.01
+    cuts = cut_points(samples, rate, chunk_s=300, search_s=30, frame_s=1)
+    assert cuts[0] == 0 and cuts[-1] == len(samples)
+    assert [round(c / rate - 0.5) for c in cuts[1:-1]] == [290, 612, 905]
+
+
+def test_short_audio_is_one_piece():
+    samples = np.zeros(16000 * 60, dtype=np.float32)
+    assert cut_points(samples, 16000, chunk_s=300, search_s=30, frame_s=0.5) == [0, len(samples)]
+
+
+def test_pieces_are_joined_with_correct_times(real_speech):
+    """The real call cut into ~10 s pieces at pauses: same words, times from the recording's start."""
+    from evidence import media
+
+    path = real_speech / "sample.wav"
+    audio, _ = media.decode_for_analysis(path, media.probe(path))
+    options = TranscribeOptions(chunk_s=10, cut_search_s=2)
+    assert len(cut_points(audio.samples, 16000, 10, 2, 0.5)) >= 3
+    transcript = transcribe(audio, options)
+    wer = jiwer.wer(normalise(stm_reference(real_speech / "sample.stm")), normalise(transcript.text))
+    assert wer <= MAX_WER_REAL_CALL, (wer, transcript.text)
+    starts = [s.start_s for s in transcript.segments]
+    assert starts == sorted(starts) and starts[-1] > 20
