@@ -40,6 +40,18 @@ def test_decode_in_small_blocks_gives_the_same_samples(fx):
     assert np.array_equal(np.frombuffer(pieces, np.float32), whole.samples)
 
 
+@pytest.mark.parametrize("name", ["speech_flac", "speech_m4a", "speech_mp3", "speech_ogg", "speech_webm",
+                                  "speech_3gp", "speech_mov", "video_audio"])
+def test_phone_and_web_formats_decode_to_the_same_length(fx, name):
+    reference = media.probe(fx["speech"]).container_duration_s
+    info = media.probe(fx[name])
+    audio, decoded = media.decode_for_analysis(fx[name], info)
+    # Lossy encoders pad by up to a few tens of ms; the video fixture's audio is cut near its 2 s picture.
+    expected = info.audio_stream.duration_s if name == "video_audio" else reference
+    assert decoded.decoded_duration_s == pytest.approx(expected, abs=0.1)
+    assert np.abs(audio.samples).max() > 0.05
+
+
 @pytest.mark.parametrize(
     "name, reason",
     [
