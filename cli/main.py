@@ -18,6 +18,7 @@ from evidence.exports import to_txt
 from evidence.fingerprint import fingerprints, hash_file
 from evidence.outputs import artifacts, write_file, write_folder
 from evidence.report import Provenance, load, to_dict, to_json
+from evidence.timecode import parse_claimed
 from evidence.transcribe import TranscribeOptions
 from evidence.verify import verify as verify_file
 
@@ -61,6 +62,22 @@ def _transcribe_options(model_dir, language, threads) -> TranscribeOptions:
     return dataclasses.replace(options, cpu_threads=threads) if threads else options
 
 
+def _claimed_date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        parse_claimed(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    return value
+
+
+claimed_date_option = click.option(
+    "--claimed-date", callback=_claimed_date,
+    help="When the recording is said to have been made: YYYY-MM-DD or YYYY-MM-DDTHH:MM[+01:00].")
+exemplar_option = click.option(
+    "--exemplar", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A recording made on the same phone and app, to compare codec, tags and container layout with.")
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the JSON result on stdout.")
 
@@ -92,7 +109,8 @@ def cli(debug: bool) -> None:
 @click.option("--exhibit", help="Exhibit reference, e.g. AB/1.")
 @click.option("--recorded-by", help="Who made the recording.")
 @click.option("--device", help="Device and app used to record, e.g. 'iPhone 13, Voice Memos'.")
-@click.option("--claimed-date", help="When the recording is said to have been made.")
+@claimed_date_option
+@exemplar_option
 @click.option("--prepared-by", help="Who prepared this bundle.")
 @click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Text file of provenance notes (how it was received, who was present, ...).")
@@ -100,7 +118,7 @@ def cli(debug: bool) -> None:
 @transcription_options
 @quiet_option
 @json_option
-def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date, prepared_by, notes,
+def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date, exemplar, prepared_by, notes,
         no_transcript, model_dir, language, threads, quiet, as_json):
     """Examine RECORDING: hashes, integrity analysis, transcript, and a PDF bundle in OUTDIR."""
     provenance = Provenance(
@@ -111,6 +129,7 @@ def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date,
     options = pipeline.RunOptions(
         transcribe=None if no_transcript else _transcribe_options(model_dir, language, threads),
         provenance=provenance,
+        exemplar=exemplar,
     )
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)
@@ -187,12 +206,15 @@ def transcribe(recording, outdir, model_dir, language, threads, quiet, as_json):
 @cli.command()
 @click.argument("recording", type=RECORDING)
 @click.option("-o", "--output", "report_path", type=click.Path(path_type=Path), help="Write the JSON report here.")
+@claimed_date_option
+@exemplar_option
 @quiet_option
 @json_option
-def analyse(recording, report_path, quiet, as_json):
+def analyse(recording, report_path, claimed_date, exemplar, quiet, as_json):
     """Run the integrity tests on RECORDING and print the findings (exit 0 with or without findings)."""
+    options = pipeline.RunOptions(transcribe=None, provenance=Provenance(claimed_date=claimed_date), exemplar=exemplar)
     with progress_bars(quiet) as progress:
-        report = pipeline.run(recording, pipeline.RunOptions(transcribe=None), progress)
+        report = pipeline.run(recording, options, progress)
     if report_path:
         write_file(report_path, to_json(report).encode("utf-8"))
     if as_json:

@@ -52,6 +52,15 @@ class StreamInfo:
 
 
 @dataclass(frozen=True)
+class Box:
+    """A top-level MP4 box or RIFF chunk: its four-character id, where it starts, its declared size."""
+
+    id: str
+    offset: int
+    size: int
+
+
+@dataclass(frozen=True)
 class MediaInfo:
     """What ffprobe says of the container and its streams, and what decoding the audio found."""
 
@@ -63,6 +72,8 @@ class MediaInfo:
     streams: list[StreamInfo]
     audio_stream_index: int
     ffmpeg_version: str
+    size_bytes: int = 0
+    layout: list[Box] = field(default_factory=list)
     decoded_duration_s: float | None = None
     decode_messages: list[str] = field(default_factory=list)
 
@@ -174,6 +185,55 @@ def _stream_info(raw: dict) -> StreamInfo:
     )
 
 
+MP4_TOP_LEVEL = {"ftyp", "moov", "mdat", "free", "skip", "wide", "udta", "uuid", "meta", "pdin", "moof",
+                 "mfra", "styp", "sidx", "ssix", "emsg", "prft", "junk", "pnot", "PICT", "beam", "bxml"}
+"""Top-level MP4/QuickTime box types. Anything else ends the walk: it is not part of the structure."""
+
+MAX_BOXES = 200
+"""Top-level boxes listed at most: real recordings have a handful; a damaged file could claim millions."""
+
+
+def _fourcc(raw: bytes) -> str:
+    return raw.decode("latin-1") if all(32 <= b < 127 for b in raw) else raw.hex()
+
+
+def container_layout(path: Path) -> list[Box]:
+    """The top-level structure of an MP4-family (ftyp, moov, mdat, ...) or RIFF/WAVE (fmt, data, ...)
+    file, as declared by its headers, read without decoding. Other formats give an empty list.
+    A box whose declared end lies past the end of the file is kept: it is a trace of truncation.
+    Bytes that do not form a known MP4 box end the walk, so they show up as bytes after the structure."""
+    size = path.stat().st_size
+    boxes: list[Box] = []
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if head[4:8] == b"ftyp":
+            offset = 0
+            while offset + 8 <= size and len(boxes) < MAX_BOXES:
+                f.seek(offset)
+                header = f.read(16)
+                box_size, box_id = int.from_bytes(header[:4], "big"), _fourcc(header[4:8])
+                if box_size == 1 and len(header) >= 16:
+                    box_size = int.from_bytes(header[8:16], "big")
+                elif box_size == 0:
+                    box_size = size - offset
+                if box_size < 8 or box_id not in MP4_TOP_LEVEL:
+                    break
+                boxes.append(Box(box_id, offset, box_size))
+                offset += box_size
+        elif head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+            offset = 12
+            while offset + 8 <= size and len(boxes) < MAX_BOXES:
+                f.seek(offset)
+                header = f.read(8)
+                chunk_id, chunk_size = _fourcc(header[:4]), int.from_bytes(header[4:8], "little")
+                if chunk_size == 0xFFFFFFFF:
+                    # Recorders that stream to disk may leave the size unset: the chunk runs to the end.
+                    chunk_size = size - offset - 8
+                boxes.append(Box(chunk_id, offset, chunk_size + 8))
+                offset += 8 + chunk_size + (chunk_size % 2)
+    return boxes
+
+
 def probe(path: str | os.PathLike) -> MediaInfo:
     """Container and stream metadata from ffprobe; the first audio stream is the one analysed."""
     p = check_readable(path)
@@ -197,6 +257,8 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         streams=streams,
         audio_stream_index=audio[0].index,
         ffmpeg_version=ffmpeg_version(),
+        size_bytes=p.stat().st_size,
+        layout=container_layout(p),
     )
 
 

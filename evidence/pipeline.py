@@ -30,6 +30,7 @@ class RunOptions:
     transcribe: TranscribeOptions | None = field(default_factory=TranscribeOptions)
     analyse: bool = True
     provenance: Provenance = field(default_factory=Provenance)
+    exemplar: Path | None = None
 
 
 def _utc(timestamp_ns: int) -> str:
@@ -71,7 +72,13 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         prints = prints_future.result()
 
     if options.analyse:
-        findings, result = timed("analyse", analysis.analyse, audio, Context(media=info), progress)
+        context = Context(
+            media=info,
+            claimed_date=options.provenance.claimed_date,
+            modified_utc=modified_before,
+            exemplar=media.probe(options.exemplar) if options.exemplar else None,
+        )
+        findings, result = timed("analyse", analysis.analyse, audio, context, progress)
     else:
         findings, result = [], Analysis(tests=[], conclusion="The integrity analysis was not run.")
 

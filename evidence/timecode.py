@@ -1,5 +1,7 @@
 """Times as people read them in transcripts and subtitles."""
 
+from datetime import date, datetime, time
+
 
 def _split(seconds: float) -> tuple[int, int, int, int]:
     ms_total = max(0, round(seconds * 1000))
@@ -19,3 +21,19 @@ def hms_ms(seconds: float, separator: str = ".") -> str:
     """00:14:32.250 (WebVTT) or, with separator ",", 00:14:32,250 (SubRip)."""
     hours, minutes, secs, ms = _split(seconds)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"
+
+
+def parse_claimed(text: str) -> tuple[datetime, bool]:
+    """A claimed date or time as written on the command line: (start, date_only).
+
+    Accepts ISO 8601: 2025-05-01, 2025-05-01T14:30, 2025-05-01 14:30:00+01:00. A time without a
+    zone is kept naive (local time, unknown offset). Raises ValueError with a plain message."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time()), True
+        return datetime.fromisoformat(value), False
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM, optionally with a zone such as +01:00"
+        ) from None

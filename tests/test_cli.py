@@ -121,8 +121,9 @@ def test_analyse_json_contract(fx):
 def test_analyse_without_findings_exits_zero(fx, tmp_path):
     result = invoke("analyse", fx["noise"], "-q", "-o", tmp_path / "r.json")
     assert result.exit_code == 0
-    assert "Findings:   0" in result.stdout
-    assert json.loads((tmp_path / "r.json").read_text())["findings"] == []
+    assert "(0 concern, 0 notice)" in result.stdout
+    findings = json.loads((tmp_path / "r.json").read_text())["findings"]
+    assert {f["severity"] for f in findings} <= {"info"}
 
 
 def test_transcribe_prints_and_writes(fx, tmp_path):
@@ -169,3 +170,13 @@ def test_bad_report_for_bundle(tmp_path):
     result = invoke("bundle", bad, "-o", tmp_path / "b.pdf")
     assert result.exit_code == 1 and "schema version" in result.stderr
     assert not (tmp_path / "b.pdf").exists()
+
+
+def test_claimed_date_is_checked_and_used(fx):
+    result = invoke("analyse", fx["m4a_dated"], "--claimed-date", "May 2025")
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.stderr
+    result = invoke("analyse", fx["m4a_dated"], "-q", "--json", "--claimed-date", "2025-06-01",
+                    "--exemplar", fx["speech_mp3"])
+    assert result.exit_code == 0
+    found = {f["kind"] for f in json.loads(result.stdout)["findings"]}
+    assert {"metadata-creation-time", "exemplar-difference", "metadata-software"} <= found

@@ -97,3 +97,12 @@ def test_file_protocol_keeps_odd_names_local(fx, tmp_path):
     odd = tmp_path / "concat:x|y.wav"
     odd.write_bytes(fx["speech"].read_bytes())
     assert media.probe(odd).format_name == "wav"
+
+
+def test_container_layout_of_mp4_and_wav(fx):
+    assert [b.id for b in media.probe(fx["speech_m4a"]).layout] == ["ftyp", "free", "mdat", "moov"]
+    wav = media.probe(fx["speech"])
+    assert [b.id for b in wav.layout] == ["fmt ", "data"]
+    data = wav.layout[-1]
+    assert data.offset + data.size == fx["speech"].stat().st_size == wav.size_bytes
+    assert media.probe(fx["speech_mp3"]).layout == []

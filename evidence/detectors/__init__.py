@@ -8,6 +8,13 @@ from evidence.media import MediaInfo
 
 @dataclass(frozen=True)
 class Context:
-    """What a detector may know besides the samples."""
+    """What a detector may know besides the samples.
+
+    `claimed_date` is as the user wrote it (ISO 8601, checked by the CLI); `modified_utc` is the
+    file's modification time; `exemplar` describes a recording made on the claimed device and app.
+    A detector module may also define `note(ctx) -> str`: what it could not check, and why."""
 
     media: MediaInfo
+    claimed_date: str | None = None
+    modified_utc: str | None = None
+    exemplar: MediaInfo | None = None
