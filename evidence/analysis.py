@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from evidence.detectors import Context, metadata, silence
+from evidence.detectors import Context, bandwidth, enf, metadata, silence
 from evidence.media import Audio
 from evidence.progress import ProgressCallback, no_progress
 from evidence.report import Analysis, Finding, TestRecord
 from evidence.timecode import hms_ms
 
-DETECTORS = [silence, metadata]
+DETECTORS = [silence, enf, bandwidth, metadata]
 
 NOT_YET_IMPLEMENTED = [
     ("background", "Abrupt changes of background noise or room tone."),
     ("splice", "Sample-level steps or clicks not explained by the signal; DC offset jumps."),
-    ("enf", "Mains hum (ENF) phase and frequency discontinuities."),
-    ("bandwidth", "Changes of bandwidth or coding over time (compression history)."),
 ]
 
 

@@ -1,0 +1,39 @@
+"""Band levels over time, and runs in boolean tracks: shared by the ENF and bandwidth tests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evidence.media import Audio
+
+BLOCK_FRAMES = 2048
+"""Frames transformed at a time, so memory stays flat with length."""
+
+
+def band_levels_db(audio: Audio, bands_hz: list[tuple[float, float]], frame_s: float) -> np.ndarray:
+    """Mean power (dB) of each band in consecutive Hann-windowed frames: shape (frames, bands)."""
+    frame = int(round(frame_s * audio.sample_rate_hz))
+    freqs = np.fft.rfftfreq(frame, 1 / audio.sample_rate_hz)
+    masks = [(freqs >= lo) & (freqs < hi) for lo, hi in bands_hz]
+    window = np.hanning(frame).astype(np.float32)
+    usable = len(audio.samples) // frame * frame
+    out = []
+    for offset in range(0, usable, BLOCK_FRAMES * frame):
+        frames = audio.samples[offset : min(usable, offset + BLOCK_FRAMES * frame)].reshape(-1, frame)
+        power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
+        out.append(np.stack([power[:, m].mean(axis=1) for m in masks], axis=1))
+    if not out:
+        return np.zeros((0, len(bands_hz)))
+    return 10 * np.log10(np.concatenate(out) + 1e-20)
+
+
+def regions(mask: np.ndarray, join_gap: int = 0) -> list[tuple[int, int]]:
+    """[start, end) index runs where `mask` is true; runs at most `join_gap` apart become one."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(np.int8), [0]))))
+    runs: list[tuple[int, int]] = []
+    for start, end in zip(edges[0::2].tolist(), edges[1::2].tolist()):
+        if runs and start - runs[-1][1] <= join_gap:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((start, end))
+    return runs
