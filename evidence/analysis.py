@@ -28,6 +28,7 @@ def _places(findings: list[Finding]) -> str:
 def conclusion(located: list[Finding], file_level: list[Finding], tests: list[TestRecord]) -> str:
     """GUIDE.md's wording: what was found where, by which tests, and that nothing found proves nothing."""
     ran = ", ".join(t.name for t in tests if t.ran) or "none"
+    unusable = [t.name for t in tests if not t.ran and t.note.startswith("Could not")]
     marked = [f for f in located if f.severity in ("notice", "concern")]
     if marked:
         text = (f"Indications consistent with editing, muting or loss of audio were found at: {_places(marked)}. "
@@ -36,6 +37,8 @@ def conclusion(located: list[Finding], file_level: list[Finding], tests: list[Te
     else:
         text = (f"No indications of editing were found at any point in the recording by the tests that ran "
                 f"({ran}). This cannot exclude editing.")
+    if unusable:
+        text += f" These tests could not be applied to this recording: {', '.join(unusable)} (see the tests table)."
     about_file = [f for f in file_level if f.severity in ("notice", "concern")]
     if about_file:
         kinds = ", ".join(sorted({f.kind for f in about_file}))
@@ -52,8 +55,14 @@ def analyse(audio: Audio, ctx: Context, progress: ProgressCallback = no_progress
         progress("analyse", n, len(DETECTORS))
         found = detector.detect(audio, ctx)
         (file_level if getattr(detector, "FILE_LEVEL", False) else located).extend(found)
-        note = detector.note(ctx) if hasattr(detector, "note") else ""
-        tests.append(TestRecord(name=detector.NAME, description=detector.DESCRIPTION, ran=True, note=note))
+        # A test that found nothing it could examine (no mains hum, say) says so in an info finding.
+        unusable = [f.explanation for f in found if f.kind.endswith("-insufficient")]
+        if unusable:
+            tests.append(TestRecord(name=detector.NAME, description=detector.DESCRIPTION, ran=False,
+                                    note="Could not be applied: " + " ".join(unusable)))
+        else:
+            note = detector.note(ctx) if hasattr(detector, "note") else ""
+            tests.append(TestRecord(name=detector.NAME, description=detector.DESCRIPTION, ran=True, note=note))
     progress("analyse", len(DETECTORS), len(DETECTORS))
     tests += [TestRecord(name=name, description=description, ran=False,
                          note="Not run: not implemented in this version.")

@@ -6,6 +6,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
+from evidence.bundle.figures import timeline
 from evidence.bundle.layout import FRAME_WIDTH_PT, GRID, SHADE, STYLES, Heading, table_of_contents
 from evidence.exports import DRAFT_NOTICE
 from evidence.report import Report
@@ -160,11 +161,16 @@ def technical(report: Report) -> list:
 
 
 def integrity(report: Report) -> list:
+    duration_s = report.media.decoded_duration_s or 0.0
+    located = [f for f in report.findings if not (f.start_s == 0 and f.end_s >= 0.999 * duration_s)]
     story = [
         Heading("3. Integrity findings", 0, "integrity"),
         Heading("Conclusion", 1, "integrity-conclusion"),
         _p(escape(report.analysis.conclusion)),
         _p(ABSENCE_NOTE),
+        _p("Overview: the whole recording, with every finding that concerns a point or stretch of it marked "
+           "(findings about the file as a whole are in the table only).", "small"),
+        timeline(located, duration_s, FRAME_WIDTH_PT),
         Heading("Tests", 1, "integrity-tests"),
     ]
     if report.analysis.tests:

@@ -39,7 +39,7 @@ PARAMETERS = {
     "gap_s": 0.4,
     "min_consistency": 0.7,
     "jump_threshold_rad": 0.3,
-    "jump_noise_factor": 8.0,
+    "jump_noise_factor": 5.0,
     "level_jump_db": 10.0,
     "level_gate_db": 10.0,
     "merge_s": 1.0,
