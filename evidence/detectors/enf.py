@@ -68,7 +68,7 @@ def to_work_rate(audio: Audio) -> np.ndarray:
     out = []
     for offset in range(0, len(audio.samples), block):
         filtered, state = signal.sosfilt(sos, audio.samples[offset : offset + block].astype(np.float64), zi=state)
-        out.append(filtered[::step])
+        out.append(filtered[::step].copy())  # a copy: a strided view would keep the whole block alive
     return np.concatenate(out) if out else np.zeros(0)
 
 
@@ -76,7 +76,18 @@ def find_hum(work: np.ndarray) -> list[Hum]:
     """Harmonics of the grid frequency (50 or 60 Hz, whichever is stronger) that stand out of the noise."""
     rate = PARAMETERS["work_rate_hz"]
     nperseg = min(len(work), int(PARAMETERS["psd_segment_s"] * rate))
-    freqs, psd = signal.welch(work, fs=rate, nperseg=nperseg)
+    # Welch's average, taken over pieces of 64 segments at a time so memory stays flat with length.
+    step = nperseg // 2
+    piece = 64 * step
+    psd_sum, segments = 0.0, 0
+    for offset in range(0, max(1, len(work) - nperseg + 1), piece):
+        chunk = work[offset : offset + piece + nperseg - step]
+        if len(chunk) < nperseg:
+            break
+        freqs, psd_piece = signal.welch(chunk, fs=rate, nperseg=nperseg)
+        count = 1 + (len(chunk) - nperseg) // step
+        psd_sum, segments = psd_sum + psd_piece * count, segments + count
+    psd = psd_sum / max(segments, 1)
     best: list[Hum] = []
     for grid_hz in PARAMETERS["grid_hz"]:
         found = []
@@ -101,11 +112,16 @@ def phasors(work: np.ndarray, frequency_hz: float) -> np.ndarray:
     half = PARAMETERS["bandpass_half_width_hz"]
     sos = signal.butter(2, [frequency_hz - half, frequency_hz + half], "bandpass", fs=rate, output="sos")
     band = signal.sosfiltfilt(sos, work)
-    t = np.arange(len(band)) / rate
-    baseband = band * np.exp(-2j * np.pi * frequency_hz * t)
     frame = int(PARAMETERS["frame_s"] * rate)
-    usable = len(baseband) - len(baseband) % frame
-    return baseband[:usable].reshape(-1, frame).mean(axis=1) * 2
+    frames = len(band) // frame
+    out = np.empty(frames, dtype=np.complex128)
+    block_frames = 4096  # mixed down a block at a time: no whole-length complex arrays
+    for first in range(0, frames, block_frames):
+        last = min(frames, first + block_frames)
+        t = np.arange(first * frame, last * frame) / rate
+        mixed = band[first * frame : last * frame] * np.exp(-2j * np.pi * frequency_hz * t)
+        out[first:last] = mixed.reshape(-1, frame).mean(axis=1) * 2
+    return out
 
 
 def phase_jumps(p: np.ndarray, window: int, gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
