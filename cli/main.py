@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -31,7 +32,7 @@ class EvidenceGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.ClickException, click.Abort, BrokenPipeError):
             raise
         except EvidenceError as e:
             if ctx.params.get("debug"):
@@ -253,4 +254,9 @@ def verify(recording, reference, as_json):
 
 
 def main() -> None:
-    cli(prog_name="evidence")
+    try:
+        cli(prog_name="evidence")
+    except BrokenPipeError:
+        # The reader of our output went away (`evidence ... | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

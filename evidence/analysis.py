@@ -5,7 +5,7 @@ from __future__ import annotations
 from evidence.detectors import Context, bandwidth, enf, metadata, silence
 from evidence.media import Audio
 from evidence.progress import ProgressCallback, no_progress
-from evidence.report import Analysis, Finding, TestRecord
+from evidence.report import Analysis, Finding, TestRecord, Transcript, Word
 from evidence.timecode import hms_ms
 
 DETECTORS = [silence, enf, bandwidth, metadata]
@@ -16,8 +16,18 @@ NOT_YET_IMPLEMENTED = [
 ]
 
 
+def is_file_level(f: Finding) -> bool:
+    """A finding about the file as a whole (the metadata audit's), not about a point in the recording."""
+    return f.kind.startswith(metadata.KIND_PREFIXES)
+
+
+def is_located(f: Finding) -> bool:
+    """A finding that marks a point or stretch of the recording (not file-level, not "could not test")."""
+    return not is_file_level(f) and not f.kind.endswith("-insufficient")
+
+
 def parameters() -> dict[str, dict]:
-    return {d.NAME: dict(d.PARAMETERS) for d in DETECTORS}
+    return {**{d.NAME: dict(d.PARAMETERS) for d in DETECTORS}, CONTEXT_NAME: dict(CONTEXT_PARAMETERS)}
 
 
 def _places(findings: list[Finding]) -> str:
@@ -54,7 +64,8 @@ def analyse(audio: Audio, ctx: Context, progress: ProgressCallback = no_progress
     for n, detector in enumerate(DETECTORS):
         progress("analyse", n, len(DETECTORS))
         found = detector.detect(audio, ctx)
-        (file_level if getattr(detector, "FILE_LEVEL", False) else located).extend(found)
+        for f in found:
+            (file_level if is_file_level(f) else located).append(f)
         # A test that found nothing it could examine (no mains hum, say) says so in an info finding.
         unusable = [f.explanation for f in found if f.kind.endswith("-insufficient")]
         if unusable:
@@ -69,3 +80,63 @@ def analyse(audio: Audio, ctx: Context, progress: ProgressCallback = no_progress
               for name, description in NOT_YET_IMPLEMENTED]
     located.sort(key=lambda f: (f.start_s, f.end_s))
     return file_level + located, Analysis(tests=tests, conclusion=conclusion(located, file_level, tests))
+
+
+CONTEXT_NAME = "speech-context"
+CONTEXT_DESCRIPTION = ("Places each located finding in the transcript: inside a word or mid-sentence (stronger), or "
+                       "in a pause (weaker).")
+CONTEXT_PARAMETERS = {"word_margin_s": 0.05, "pause_s": 0.3, "inside_word_score": 0.25, "mid_sentence_score": 0.1}
+SENTENCE_END = (".", "?", "!")
+
+
+def _place(t: float, words: list[Word]) -> tuple[str, str]:
+    """Where time `t` falls in the speech: (where, description)."""
+    margin, pause = CONTEXT_PARAMETERS["word_margin_s"], CONTEXT_PARAMETERS["pause_s"]
+    for w in words:
+        if w.start_s + margin < t < w.end_s - margin:
+            return "inside-word", f"inside the spoken word '{w.text.strip()}'"
+    before = [w for w in words if w.end_s <= t + margin]
+    after = [w for w in words if w.start_s >= t - margin]
+    if before and after and after[0].start_s - before[-1].end_s < pause \
+            and not before[-1].text.strip().endswith(SENTENCE_END):
+        return "mid-sentence", (f"in the middle of a sentence, between '{before[-1].text.strip()}' and "
+                                f"'{after[0].text.strip()}'")
+    if before or after:
+        return "pause", "in a pause in the speech"
+    return "no-speech", "where no speech was transcribed"
+
+
+def with_speech_context(findings: list[Finding], analysis: Analysis, transcript: Transcript | None
+                        ) -> tuple[list[Finding], Analysis]:
+    """Findings placed in the transcript; one inside a word or mid-sentence counts for more, because an
+    edit made to change what was said has to fall in speech, while a device glitch can fall anywhere."""
+    if transcript is None:
+        test = TestRecord(CONTEXT_NAME, CONTEXT_DESCRIPTION, ran=False, note="Not run: no transcript was made.")
+        return findings, Analysis(tests=analysis.tests + [test], conclusion=analysis.conclusion)
+    words = sorted((w for s in transcript.segments for w in s.words), key=lambda w: w.start_s)
+    placed = []
+    for f in findings:
+        if f.severity == "info" or not is_located(f):
+            placed.append(f)
+            continue
+        points = [f.start_s] if f.end_s == f.start_s else [f.start_s, f.end_s]
+        places = [(t, *_place(t, words)) for t in points]
+        strongest = next((p for kind in ("inside-word", "mid-sentence") for p in places if p[1] == kind), places[0])
+        bonus = {"inside-word": CONTEXT_PARAMETERS["inside_word_score"],
+                 "mid-sentence": CONTEXT_PARAMETERS["mid_sentence_score"]}.get(strongest[1], 0.0)
+        severity = "concern" if strongest[1] == "inside-word" else f.severity
+        text = "; ".join(f"at {hms_ms(t)} {description}" for t, _, description in places)
+        weight = {"inside-word": "This makes it stronger: an edit to what was said falls in speech.",
+                  "mid-sentence": "This makes it somewhat stronger: speech rarely breaks off mid-sentence.",
+                  }.get(strongest[1], "A trace in a pause is weaker evidence of an edit to what was said.")
+        placed.append(Finding(
+            kind=f.kind, start_s=f.start_s, end_s=f.end_s, severity=severity,
+            score=round(min(1.0, f.score + bonus), 3),
+            details={**f.details, "speech_context": [{"t_s": t, "where": where} for t, where, _ in places]},
+            explanation=f"{f.explanation} In the transcript it falls {text}. {weight}",
+        ))
+    test = TestRecord(CONTEXT_NAME, CONTEXT_DESCRIPTION, ran=True)
+    tests = analysis.tests + [test]
+    file_level = [f for f in placed if is_file_level(f)]
+    located = [f for f in placed if not is_file_level(f)]
+    return placed, Analysis(tests=tests, conclusion=conclusion(located, file_level, tests))

@@ -85,6 +85,8 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
     transcript = None
     if options.transcribe is not None:
         transcript = timed("transcribe", transcribe, audio, options.transcribe, progress)
+    if options.analyse:
+        findings, result = analysis.with_speech_context(findings, result, transcript)
 
     hashes_after, size_after, modified_after = timed("hash_after", _file_state, source, progress)
     return Report(

@@ -46,3 +46,11 @@ def test_analysis_lists_tests_that_ran_and_did_not(speech_report):
     assert "could not be applied to this recording: enf" in speech_report.analysis.conclusion
     assert not tests["splice"].ran and "not implemented" in tests["splice"].note
     assert "cannot exclude editing" in speech_report.analysis.conclusion
+
+
+def test_findings_are_placed_in_the_transcript(fx):
+    report = pipeline.run(fx["speech_silence"])
+    (silence,) = [f for f in report.findings if f.kind == "digital-silence" and f.severity != "info"]
+    assert [p["t_s"] for p in silence.details["speech_context"]] == [silence.start_s, silence.end_s]
+    assert "In the transcript it falls" in silence.explanation
+    assert any(t.name == "speech-context" and t.ran for t in report.analysis.tests)

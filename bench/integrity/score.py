@@ -21,12 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from evidence import pipeline  # noqa: E402
+from evidence.analysis import is_located  # noqa: E402
 
 
 
 def timed_findings(report) -> list:
-    return [f for f in report.findings
-            if f.severity in ("notice", "concern") and not f.kind.startswith(("metadata", "exemplar"))]
+    return [f for f in report.findings if f.severity in ("notice", "concern") and is_located(f)]
 
 
 def near(finding, point_s: float, tolerance_s: float) -> bool:

@@ -6,6 +6,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
+from evidence.analysis import is_located
 from evidence.bundle.figures import timeline
 from evidence.bundle.layout import FRAME_WIDTH_PT, GRID, SHADE, STYLES, Heading, table_of_contents
 from evidence.exports import DRAFT_NOTICE
@@ -162,7 +163,7 @@ def technical(report: Report) -> list:
 
 def integrity(report: Report) -> list:
     duration_s = report.media.decoded_duration_s or 0.0
-    located = [f for f in report.findings if not (f.start_s == 0 and f.end_s >= 0.999 * duration_s)]
+    located = [f for f in report.findings if is_located(f)]
     story = [
         Heading("3. Integrity findings", 0, "integrity"),
         Heading("Conclusion", 1, "integrity-conclusion"),

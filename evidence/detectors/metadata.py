@@ -17,7 +17,8 @@ from evidence.report import Finding
 from evidence.timecode import parse_claimed
 
 NAME = "metadata"
-FILE_LEVEL = True  # findings concern the whole file, not a point in the recording
+KIND_PREFIXES = ("metadata-", "exemplar-")
+"""Every finding of this test starts so; they concern the whole file, not a point in the recording."""
 DESCRIPTION = ("Checks encoder and handler tags for conversion or editing software, creation time against the "
                "claimed date and the file's modification time, declared against decoded duration, the container "
                "structure, extra streams, and (with --exemplar) differences from an exemplar recording.")
