@@ -79,6 +79,9 @@ claimed_date_option = click.option(
 exemplar_option = click.option(
     "--exemplar", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A recording made on the same phone and app, to compare codec, tags and container layout with.")
+grid_option = click.option(
+    "--grid-csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Grid frequency record (NESO 'System frequency data' CSV: dtm,f per second, UTC) to date the hum against.")
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the JSON result on stdout.")
 
@@ -112,6 +115,7 @@ def cli(debug: bool) -> None:
 @click.option("--device", help="Device and app used to record, e.g. 'iPhone 13, Voice Memos'.")
 @claimed_date_option
 @exemplar_option
+@grid_option
 @click.option("--prepared-by", help="Who prepared this bundle.")
 @click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Text file of provenance notes (how it was received, who was present, ...).")
@@ -119,7 +123,7 @@ def cli(debug: bool) -> None:
 @transcription_options
 @quiet_option
 @json_option
-def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date, exemplar, prepared_by, notes,
+def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date, exemplar, grid_csv, prepared_by, notes,
         no_transcript, model_dir, language, threads, quiet, as_json):
     """Examine RECORDING: hashes, integrity analysis, transcript, and a PDF bundle in OUTDIR."""
     provenance = Provenance(
@@ -131,6 +135,7 @@ def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date,
         transcribe=None if no_transcript else _transcribe_options(model_dir, language, threads),
         provenance=provenance,
         exemplar=exemplar,
+        grid_csv=grid_csv,
     )
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)
@@ -209,11 +214,13 @@ def transcribe(recording, outdir, model_dir, language, threads, quiet, as_json):
 @click.option("-o", "--output", "report_path", type=click.Path(path_type=Path), help="Write the JSON report here.")
 @claimed_date_option
 @exemplar_option
+@grid_option
 @quiet_option
 @json_option
-def analyse(recording, report_path, claimed_date, exemplar, quiet, as_json):
+def analyse(recording, report_path, claimed_date, exemplar, grid_csv, quiet, as_json):
     """Run the integrity tests on RECORDING and print the findings (exit 0 with or without findings)."""
-    options = pipeline.RunOptions(transcribe=None, provenance=Provenance(claimed_date=claimed_date), exemplar=exemplar)
+    options = pipeline.RunOptions(transcribe=None, provenance=Provenance(claimed_date=claimed_date),
+                                  exemplar=exemplar, grid_csv=grid_csv)
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)
     if report_path:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from evidence.detectors import Context, bandwidth, enf, metadata, silence
+from evidence.detectors import Context, bandwidth, enf, grid, metadata, silence
 from evidence.media import Audio
 from evidence.progress import ProgressCallback, no_progress
 from evidence.report import Analysis, Finding, TestRecord, Transcript, Word
 from evidence.timecode import hms_ms
 
-DETECTORS = [silence, enf, bandwidth, metadata]
+DETECTORS = [silence, enf, grid, bandwidth, metadata]
 
 NOT_YET_IMPLEMENTED = [
     ("background", "Abrupt changes of background noise or room tone."),
@@ -17,8 +17,8 @@ NOT_YET_IMPLEMENTED = [
 
 
 def is_file_level(f: Finding) -> bool:
-    """A finding about the file as a whole (the metadata audit's), not about a point in the recording."""
-    return f.kind.startswith(metadata.KIND_PREFIXES)
+    """A finding about the file as a whole (metadata audit, time of recording), not a point in it."""
+    return f.kind.startswith(metadata.KIND_PREFIXES + grid.KIND_PREFIXES)
 
 
 def is_located(f: Finding) -> bool:
@@ -63,6 +63,10 @@ def analyse(audio: Audio, ctx: Context, progress: ProgressCallback = no_progress
     tests = []
     for n, detector in enumerate(DETECTORS):
         progress("analyse", n, len(DETECTORS))
+        skip = detector.skip_reason(ctx) if hasattr(detector, "skip_reason") else ""
+        if skip:
+            tests.append(TestRecord(name=detector.NAME, description=detector.DESCRIPTION, ran=False, note=skip))
+            continue
         found = detector.detect(audio, ctx)
         for f in found:
             (file_level if is_file_level(f) else located).append(f)

@@ -31,6 +31,7 @@ class RunOptions:
     analyse: bool = True
     provenance: Provenance = field(default_factory=Provenance)
     exemplar: Path | None = None
+    grid_csv: Path | None = None
 
 
 def _utc(timestamp_ns: int) -> str:
@@ -77,6 +78,7 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
             claimed_date=options.provenance.claimed_date,
             modified_utc=modified_before,
             exemplar=media.probe(options.exemplar) if options.exemplar else None,
+            grid_csv=str(options.grid_csv) if options.grid_csv else None,
         )
         findings, result = timed("analyse", analysis.analyse, audio, context, progress)
     else:

@@ -180,3 +180,15 @@ def test_claimed_date_is_checked_and_used(fx):
     assert result.exit_code == 0
     found = {f["kind"] for f in json.loads(result.stdout)["findings"]}
     assert {"metadata-creation-time", "exemplar-difference", "metadata-software"} <= found
+
+
+def test_grid_csv_option_reaches_the_time_check(fx, tmp_path):
+    grid = tmp_path / "grid.csv"
+    grid.write_text("dtm,f\n2025-05-01 00:00:00,50.010\n2025-05-01 00:00:01,50.012\n")
+    tests = {t["name"]: t for t in json.loads(invoke("analyse", fx["noise"], "-q", "--json").stdout)["analysis"]["tests"]}
+    assert not tests["enf-grid"]["ran"] and "--grid-csv" in tests["enf-grid"]["note"]
+    result = invoke("analyse", fx["noise"], "-q", "--json", "--grid-csv", grid)
+    tests = {t["name"]: t for t in json.loads(result.stdout)["analysis"]["tests"]}
+    # The noise has no hum, so the check is reported as not applicable rather than as a result.
+    assert not tests["enf-grid"]["ran"] and tests["enf-grid"]["note"].startswith("Could not be applied")
+    assert invoke("analyse", fx["noise"], "--grid-csv", tmp_path / "missing.csv").exit_code == 2

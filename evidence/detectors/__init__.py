@@ -11,10 +11,12 @@ class Context:
     """What a detector may know besides the samples.
 
     `claimed_date` is as the user wrote it (ISO 8601, checked by the CLI); `modified_utc` is the
-    file's modification time; `exemplar` describes a recording made on the claimed device and app.
-    A detector module may also define `note(ctx) -> str`: what it could not check, and why."""
+    file's modification time; `exemplar` describes a recording made on the claimed device and app;
+    `grid_csv` is a grid frequency record. A detector module may also define `note(ctx) -> str`
+    (what it could not check, and why) and `skip_reason(ctx) -> str` (why it cannot run at all)."""
 
     media: MediaInfo
     claimed_date: str | None = None
     modified_utc: str | None = None
     exemplar: MediaInfo | None = None
+    grid_csv: str | None = None

@@ -1,0 +1,111 @@
+"""ENF time check against a grid record generated here, with a recording whose hum follows it."""
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+
+from evidence.detectors import Context
+from evidence.detectors.grid import best_offset, detect, read_grid_csv
+from evidence.errors import InputError
+from evidence.media import Audio
+
+RATE = 16000
+GRID_START = datetime(2025, 5, 1, 9, 0, 0)
+
+
+def grid_frequency(seconds, seed=0):
+    """A grid-like frequency: a slow wander around 50 Hz within about ±0.08 Hz, plus the few-mHz
+    second-to-second fluctuation real records show."""
+    rng = np.random.default_rng(seed)
+    walk = np.convolve(np.cumsum(rng.normal(0, 0.004, seconds)), np.ones(20) / 20, mode="same")
+    fast = np.convolve(rng.normal(0, 0.004, seconds), np.ones(3) / 3, mode="same")
+    return 50 + 0.08 * walk / (np.abs(walk).max() + 1e-9) + fast
+
+
+def write_csv(path, freq, zero_at=(), skip=()):
+    lines = ["dtm,f"]
+    for i, f in enumerate(freq):
+        if i in skip:
+            continue
+        lines.append(f"{GRID_START + timedelta(seconds=i):%Y-%m-%d %H:%M:%S},{0.0 if i in zero_at else f:.3f}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def hum_following(freq_per_s, level_db=-40, seed=1):
+    """Hum whose frequency follows `freq_per_s` (one value per second), plus noise."""
+    f = np.repeat(freq_per_s, RATE)
+    phase = 2 * np.pi * np.cumsum(f) / RATE
+    hum = 10 ** (level_db / 20) * (np.cos(phase) + 0.6 * np.cos(2 * phase))
+    return (hum + np.random.default_rng(seed).normal(0, 10 ** (-62 / 20), len(f))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def grid_csv(tmp_path_factory):
+    freq = grid_frequency(3 * 3600)
+    path = write_csv(tmp_path_factory.mktemp("grid") / "grid.csv", freq, zero_at=set(range(500, 520)),
+                     skip=set(range(900, 960)))
+    return path, freq
+
+
+def test_csv_gaps_and_zeros_are_masked(grid_csv):
+    path, freq = grid_csv
+    start, track = read_grid_csv(path)
+    assert start.isoformat() == "2025-05-01T09:00:00+00:00"
+    assert len(track) == len(freq)
+    assert np.isnan(track[500:520]).all() and np.isnan(track[900:960]).all()
+    assert np.allclose(track[:500], np.round(freq[:500], 3))
+
+
+def test_recording_is_dated_to_the_second(grid_csv):
+    path, freq = grid_csv
+    offset_s = 4321
+    audio = Audio(hum_following(freq[offset_s : offset_s + 300]), RATE)
+    (match,) = detect(audio, Context(media=None, grid_csv=str(path)))
+    assert match.kind == "enf-grid-match"
+    matched = datetime.fromisoformat(match.details["matched_start_utc"]).replace(tzinfo=None)
+    assert abs((matched - (GRID_START + timedelta(seconds=offset_s))).total_seconds()) <= 1
+    assert match.details["correlation"] >= 0.95
+    assert match.details["next_best_correlation"] <= match.details["correlation"] - 0.1
+
+
+def test_claimed_date_that_disagrees_is_a_concern(grid_csv):
+    path, freq = grid_csv
+    audio = Audio(hum_following(freq[2000:2300]), RATE)
+    found = detect(audio, Context(media=None, grid_csv=str(path), claimed_date="2025-05-01T15:00+00:00"))
+    assert [f.kind for f in found] == ["enf-grid-match", "enf-grid-claim-mismatch"]
+    assert found[1].severity == "concern"
+    agreeing = detect(audio, Context(media=None, grid_csv=str(path), claimed_date="2025-05-01"))
+    assert [f.kind for f in agreeing] == ["enf-grid-match"]
+
+
+def test_short_recording_is_insufficient(grid_csv):
+    path, freq = grid_csv
+    (finding,) = detect(Audio(hum_following(freq[100:160]), RATE), Context(media=None, grid_csv=str(path)))
+    assert finding.kind == "enf-grid-insufficient" and finding.severity == "info"
+
+
+def test_hum_from_another_time_does_not_match(grid_csv):
+    path, _ = grid_csv
+    other = grid_frequency(400, seed=9)
+    (finding,) = detect(Audio(hum_following(other[:300]), RATE), Context(media=None, grid_csv=str(path)))
+    assert finding.kind == "enf-grid-no-match"
+
+
+def test_best_offset_on_known_series():
+    rng = np.random.default_rng(3)
+    grid = rng.normal(0, 1, 1000)
+    recording = grid[400:500].copy()
+    recording[10:20] = np.nan
+    offset, r, overlap, _ = best_offset(recording, grid)
+    assert (offset, overlap) == (400, 90) and r == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("text, reason", [("time,freq\n", "expected the header"),
+                                          ("dtm,f\nyesterday,50\n", "line 2"), ("dtm,f\n", "no rows")])
+def test_bad_csv_is_refused(tmp_path, text, reason):
+    path = tmp_path / "g.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=reason):
+        read_grid_csv(path)
