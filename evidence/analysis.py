@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from evidence.detectors import Context, bandwidth, enf, grid, metadata, silence
+from evidence.detectors import Context, background, bandwidth, enf, grid, metadata, silence
 from evidence.media import Audio
 from evidence.progress import ProgressCallback, no_progress
 from evidence.report import Analysis, Finding, TestRecord, Transcript, Word
 from evidence.timecode import hms_ms
 
-DETECTORS = [silence, enf, grid, bandwidth, metadata]
+DETECTORS = [silence, background, enf, grid, bandwidth, metadata]
 
 NOT_YET_IMPLEMENTED = [
-    ("background", "Abrupt changes of background noise or room tone."),
     ("splice", "Sample-level steps or clicks not explained by the signal; DC offset jumps."),
 ]
 

@@ -1,0 +1,86 @@
+"""Background discontinuity: the room tone's level changes abruptly at a point.
+
+Between words a recording holds only its background: the room, the microphone's noise, the hum.
+In one continuous recording that background changes slowly; where material recorded at another
+time or place was joined in, it steps. The test keeps only the quiet frames (those near the local
+noise floor), and compares the median level of the quiet frames just before each point with that
+of the quiet frames just after it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import ndimage
+
+from evidence.detectors import Context
+from evidence.detectors.bands import band_levels_db, regions
+from evidence.media import Audio
+from evidence.report import Finding
+
+NAME = "background"
+DESCRIPTION = ("Looks for abrupt changes in the level of the background (room tone) between words, as where "
+               "material recorded at another time or place was joined in.")
+PARAMETERS = {
+    "frame_s": 0.032,
+    "band_hz": [200.0, 4000.0],
+    "floor_window_s": 2.5,
+    "floor_percentile": 10.0,
+    "quiet_margin_db": 4.0,
+    "digital_silence_db": -150.0,
+    "quiet_frames_each_side": 25,
+    "max_span_s": 12.0,
+    "change_db": 3.0,
+    "concern_change_db": 6.0,
+}
+
+
+def quiet_frames(levels_db: np.ndarray) -> np.ndarray:
+    """Indices of frames within `quiet_margin_db` of the local floor, digital silence excluded."""
+    window = max(1, int(round(PARAMETERS["floor_window_s"] / PARAMETERS["frame_s"])))
+    floor = ndimage.percentile_filter(levels_db, PARAMETERS["floor_percentile"], size=window, mode="nearest")
+    quiet = (levels_db <= floor + PARAMETERS["quiet_margin_db"]) & (levels_db > PARAMETERS["digital_silence_db"])
+    return np.flatnonzero(quiet)
+
+
+def detect(audio: Audio, ctx: Context) -> list[Finding]:
+    frame_s = PARAMETERS["frame_s"]
+    levels = band_levels_db(audio, [tuple(PARAMETERS["band_hz"])], frame_s)[:, 0]
+    index = quiet_frames(levels)
+    k = PARAMETERS["quiet_frames_each_side"]
+    if len(index) < 2 * k + 1:
+        return []
+    quiet_levels = levels[index]
+    windows = sliding_window_view(quiet_levels, k)
+    positions = np.arange(k, len(index) - k + 1)  # boundary before quiet frame j
+    before = np.median(windows[positions - k], axis=1)
+    after = np.median(windows[positions], axis=1)
+    change = after - before
+    # Quiet frames spread over a long time measure a slow drift, not a step.
+    span_s = (index[positions + k - 1] - index[positions - k]) * frame_s
+    change = np.where(span_s <= PARAMETERS["max_span_s"], change, 0.0)
+    findings = []
+    for start, end in regions(np.abs(change) >= PARAMETERS["change_db"]):
+        # A step shows over a plateau about `quiet_frames_each_side` wide: its middle is the step.
+        j = (start + end - 1) // 2
+        position = positions[j]
+        # The step lies between the last quiet frame before it and the first quiet frame after it.
+        start_s = round((index[position - 1] + 1) * frame_s, 3)
+        end_s = round(index[position] * frame_s, 3)
+        step_db = float(change[j])
+        where = (f"at {start_s:.1f} s" if end_s - start_s < 0.5 else
+                 f"somewhere between {start_s:.1f} s and {end_s:.1f} s (speech hides the background in between)")
+        findings.append(Finding(
+            kind="background-change", start_s=start_s, end_s=end_s,
+            severity="concern" if abs(step_db) >= PARAMETERS["concern_change_db"] else "notice",
+            score=round(min(1.0, abs(step_db) / 12), 3),
+            details={"before_db": round(float(before[j]), 1), "after_db": round(float(after[j]), 1),
+                     "change_db": round(step_db, 1), "threshold_db": PARAMETERS["change_db"],
+                     "band_hz": PARAMETERS["band_hz"]},
+            explanation=f"The background between words {'rises' if step_db > 0 else 'falls'} by {abs(step_db):.1f} dB "
+                        f"{where} ({before[j]:.0f} dB before, {after[j]:.0f} dB after). In one continuous recording "
+                        "the room's background changes gradually; a step suggests material recorded at another "
+                        "time or place joined in. A door closing, a fan or a phone moved into a pocket can "
+                        "also change it.",
+        ))
+    return findings

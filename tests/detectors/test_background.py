@@ -1,0 +1,43 @@
+"""Background test on generated speech-like bursts over room noise whose level is known."""
+
+import numpy as np
+
+from evidence.detectors import Context
+from evidence.detectors.background import detect
+from evidence.media import Audio
+
+RATE = 16000
+
+
+def bursts_over_noise(noise_db_per_stretch, stretch_s=20.0, seed=0):
+    """'Speech' (loud noise bursts of 0.4-1.5 s with 0.3-1.2 s pauses) over steady room noise whose
+    level changes from stretch to stretch."""
+    rng = np.random.default_rng(seed)
+    parts = [rng.normal(0, 10 ** (db / 20), int(stretch_s * RATE)) for db in noise_db_per_stretch]
+    x = np.concatenate(parts)
+    at = int(0.5 * RATE)
+    while at < len(x):
+        n = int(rng.uniform(0.4, 1.5) * RATE)
+        x[at : at + n] += rng.normal(0, 0.05, len(x[at : at + n]))
+        at += n + int(rng.uniform(0.3, 1.2) * RATE)
+    return x.astype(np.float32)
+
+
+def run(x):
+    return detect(Audio(samples=x, sample_rate_hz=RATE), Context(media=None))
+
+
+def test_steady_background_gives_nothing():
+    assert run(bursts_over_noise([-60, -60, -60])) == []
+
+
+def test_background_step_is_located_with_its_size():
+    findings = run(bursts_over_noise([-60, -52]))
+    assert len(findings) == 1
+    (f,) = findings
+    assert f.start_s - 1.0 <= 20.0 <= f.end_s + 1.0
+    assert 6.0 <= f.details["change_db"] <= 10.0 and f.severity == "concern"
+
+
+def test_small_change_below_threshold_is_not_reported():
+    assert run(bursts_over_noise([-60, -58.5])) == []
