@@ -17,6 +17,7 @@ from pathlib import Path
 from evidence import TOOL_NAME, __version__, analysis, media
 from evidence.detectors import Context
 from evidence.errors import IntegrityError
+from evidence.excerpts import enf_track, excerpts
 from evidence.fingerprint import FileHashes, fingerprints, hash_file
 from evidence.progress import ProgressCallback, no_progress
 from evidence.report import SCHEMA_VERSION, Analysis, FileRecord, Provenance, Report, ToolInfo
@@ -87,8 +88,10 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
     transcript = None
     if options.transcribe is not None:
         transcript = timed("transcribe", transcribe, audio, options.transcribe, progress)
+    figures, hum_track = [], None
     if options.analyse:
         findings, result = analysis.with_speech_context(findings, result, transcript)
+        figures, hum_track = timed("excerpts", lambda: (excerpts(audio, findings), enf_track(audio)))
 
     hashes_after, size_after, modified_after = timed("hash_after", _file_state, source, progress)
     return Report(
@@ -117,6 +120,8 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
             "detectors": analysis.parameters(),
         },
         timings=timings,
+        excerpts=figures,
+        enf_track=hum_track,
     )
 
 

@@ -19,7 +19,7 @@ from evidence.errors import InputError
 from evidence.fingerprint import FileHashes, Fingerprints
 from evidence.media import MediaInfo
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 Severity = Literal["info", "notice", "concern"]
 
@@ -136,6 +136,33 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class Excerpt:
+    """What the audio looks like around a finding, kept so the PDF can draw it from the report alone.
+
+    `envelope` is the peak absolute sample value per `envelope_step_s`; `spectrogram_db` holds one row
+    per `spectrogram_step_s`, each the level (dB, rounded) of `bands` equal bands from 0 Hz to
+    `max_hz`."""
+
+    finding_index: int
+    start_s: float
+    envelope_step_s: float
+    envelope: list[float]
+    spectrogram_step_s: float
+    max_hz: float
+    spectrogram_db: list[list[int]]
+
+
+@dataclass(frozen=True)
+class EnfTrack:
+    """The mains hum's frequency once a second over the whole recording (None where unusable)."""
+
+    grid_hz: float
+    harmonic: int
+    step_s: float
+    frequency_hz: list[float | None]
+
+
+@dataclass(frozen=True)
 class Report:
     schema_version: str
     tool: ToolInfo
@@ -149,6 +176,8 @@ class Report:
     provenance: Provenance
     parameters: dict[str, Any]
     timings: dict[str, float]
+    excerpts: list[Excerpt] = field(default_factory=list)
+    enf_track: EnfTrack | None = None
 
 
 def to_dict(report: Report) -> dict[str, Any]:

@@ -59,3 +59,33 @@ def test_pdf_without_attachment_is_refused(tmp_path):
     c.save()
     with pytest.raises(InputError, match="not an evidence bundle"):
         read_attached_report(path)
+
+
+@pytest.fixture(scope="module")
+def hum_report(fx):
+    from evidence import pipeline
+
+    return pipeline.run(fx["hum_cut"], pipeline.RunOptions(transcribe=None))
+
+
+def test_figures_come_from_the_report(hum_report, tmp_path):
+    (jump,) = [f for f in hum_report.findings if f.kind == "enf-phase-jump"]
+    assert abs(jump.start_s - 12.0) <= 0.3
+    (ex,) = hum_report.excerpts
+    assert hum_report.findings[ex.finding_index] == jump
+    assert ex.start_s == pytest.approx(jump.start_s - 3.0, abs=0.01)
+    assert len(ex.envelope) == 600 and len(ex.spectrogram_db[0]) == 64
+    track = [v for v in hum_report.enf_track.frequency_hz if v is not None]
+    assert hum_report.enf_track.grid_hz == 50.0 and len(track) >= 15
+    assert all(abs(v - 50.0) < 0.1 for v in track)
+    # Rebuilt from the JSON alone, the bundle draws the same figures.
+    from evidence.report import from_json, to_json
+
+    again = from_json(to_json(hum_report))
+    assert again == hum_report
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(render(again))).pages)
+    assert "Mains hum (ENF) over the recording" in text and "The recording around each finding" in text
+
+
+def test_recording_without_findings_has_no_excerpts(speech_report):
+    assert speech_report.excerpts == [] and speech_report.enf_track is None

@@ -1,12 +1,17 @@
-"""Figures drawn with reportlab's own vector graphics: sharp at any zoom, text stays searchable."""
+"""Figures drawn from the report with reportlab's vector graphics (sharp at any zoom, text searchable);
+the spectrogram is a small greyscale image."""
 
 from __future__ import annotations
 
-from reportlab.graphics.shapes import Drawing, Line, Rect, String
+import io
+
+import numpy as np
+from PIL import Image as PILImage
+from reportlab.graphics.shapes import Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
 
 from evidence.bundle.layout import FONT
-from evidence.report import Finding
+from evidence.report import EnfTrack, Excerpt, Finding
 from evidence.timecode import hms
 
 SEVERITY_COLOURS = {
@@ -43,4 +48,75 @@ def timeline(findings: list[Finding], duration_s: float, width: float) -> Drawin
         drawing.add(Rect(x, height - 9, 8, 8, fillColor=colour, strokeColor=colour))
         drawing.add(String(x + 11, height - 8, severity, fontName=FONT, fontSize=8))
         x += 60
+    return drawing
+
+
+def waveform(ex: Excerpt, mark_s: float, width: float, height: float = 60) -> Drawing:
+    """Peak envelope of the excerpt, mirrored about the centre line, with the finding's time marked."""
+    drawing = Drawing(width, height)
+    drawing.add(Rect(0, 0, width, height, fillColor=None, strokeColor=colors.grey, strokeWidth=0.5))
+    n = len(ex.envelope)
+    if n:
+        peak = max(max(ex.envelope), 1e-6)
+        mid = height / 2
+        top = [v for i, e in enumerate(ex.envelope) for v in (i / n * width, mid + e / peak * (mid - 2))]
+        bottom = [v for i, e in enumerate(ex.envelope) for v in (i / n * width, mid - e / peak * (mid - 2))]
+        drawing.add(PolyLine(top, strokeColor=colors.Color(0.1, 0.3, 0.6), strokeWidth=0.6))
+        drawing.add(PolyLine(bottom, strokeColor=colors.Color(0.1, 0.3, 0.6), strokeWidth=0.6))
+        span_s = n * ex.envelope_step_s
+        x = (mark_s - ex.start_s) / span_s * width
+        drawing.add(Line(x, 0, x, height, strokeColor=SEVERITY_COLOURS["concern"], strokeWidth=0.8))
+        drawing.add(String(2, height - 9, f"{hms(ex.start_s)}", fontName=FONT, fontSize=7))
+        drawing.add(String(width - 2, height - 9, f"{hms(ex.start_s + span_s)}", fontName=FONT, fontSize=7,
+                           textAnchor="end"))
+    return drawing
+
+
+def spectrogram_png(ex: Excerpt, mark_s: float, range_db: float = 70.0) -> bytes:
+    """The excerpt's spectrogram as a greyscale PNG (dark = loud, low frequencies at the bottom), with
+    the finding's time as a red column."""
+    levels = np.array(ex.spectrogram_db, dtype=float)
+    if levels.size == 0:
+        levels = np.zeros((1, 1))
+    top = levels.max()
+    grey = (255 * (1 - np.clip((levels - (top - range_db)) / range_db, 0, 1))).astype(np.uint8)
+    image = np.repeat(grey.T[::-1][:, :, None], 3, axis=2)
+    column = int((mark_s - ex.start_s) / ex.spectrogram_step_s)
+    if 0 <= column < image.shape[1]:
+        image[:, column] = (200, 30, 30)
+    out = io.BytesIO()
+    PILImage.fromarray(image).resize((image.shape[1] * 4, image.shape[0] * 2), PILImage.NEAREST).save(out, "PNG")
+    return out.getvalue()
+
+
+def enf_plot(track: EnfTrack, findings: list[Finding], width: float, height: float = 110) -> Drawing:
+    """The hum's frequency over the whole recording, with the located findings as vertical lines."""
+    drawing = Drawing(width, height)
+    left, bottom, plot_h = 42, 16, height - 26
+    plot_w = width - left
+    drawing.add(Rect(left, bottom, plot_w, plot_h, fillColor=None, strokeColor=colors.grey, strokeWidth=0.5))
+    values = [v for v in track.frequency_hz if v is not None]
+    duration_s = max(len(track.frequency_hz) * track.step_s, 1e-6)
+    if values:
+        low, high = min(values), max(values)
+        pad = max((high - low) * 0.1, 0.005)
+        low, high = low - pad, high + pad
+        run: list[float] = []
+        for i, v in enumerate(track.frequency_hz + [None]):
+            if v is None:
+                if len(run) >= 4:
+                    drawing.add(PolyLine(run, strokeColor=colors.Color(0.1, 0.3, 0.6), strokeWidth=0.7))
+                run = []
+                continue
+            run += [left + i * track.step_s / duration_s * plot_w, bottom + (v - low) / (high - low) * plot_h]
+        for value, anchor_y in ((high, bottom + plot_h - 7), (low, bottom)):
+            drawing.add(String(left - 3, anchor_y, f"{value:.3f}", fontName=FONT, fontSize=7, textAnchor="end"))
+    for f in findings:
+        x = left + f.start_s / duration_s * plot_w
+        drawing.add(Line(x, bottom, x, bottom + plot_h, strokeColor=SEVERITY_COLOURS.get(f.severity, colors.black),
+                         strokeWidth=0.7))
+    drawing.add(String(left, 3, hms(0), fontName=FONT, fontSize=7))
+    drawing.add(String(width, 3, hms(duration_s), fontName=FONT, fontSize=7, textAnchor="end"))
+    drawing.add(String(left + 4, height - 8, f"Hz (mains {track.grid_hz:g} Hz, followed at harmonic {track.harmonic})",
+                       fontName=FONT, fontSize=7))
     return drawing

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from xml.sax.saxutils import escape
 
-from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
 
 from evidence.analysis import is_located
-from evidence.bundle.figures import timeline
+from evidence.bundle.figures import enf_plot, spectrogram_png, timeline, waveform
 from evidence.bundle.layout import FRAME_WIDTH_PT, GRID, SHADE, STYLES, Heading, table_of_contents
+from evidence.excerpts import CONTEXT_S
 from evidence.exports import DRAFT_NOTICE
 from evidence.report import Report
 from evidence.timecode import hms, hms_ms
@@ -191,9 +193,28 @@ def integrity(report: Report) -> list:
                 f"{escape(f.severity)}<br/>score {f.score:.2f}",
                 escape(f.explanation),
             ])
-        story.append(_table(rows, [95, 80, 65, FRAME_WIDTH_PT - 240], header=True))
+        story.append(_table(rows, [92, 118, 62, FRAME_WIDTH_PT - 272], header=True))
     else:
         story.append(_p("No findings."))
+    if report.enf_track is not None:
+        story += [Heading("Mains hum (ENF) over the recording", 1, "integrity-enf"),
+                  _p("The hum's frequency once a second; gaps are seconds where it could not be followed. Lines "
+                     "mark the located findings.", "small"),
+                  enf_plot(report.enf_track, located, FRAME_WIDTH_PT)]
+    if report.excerpts:
+        story.append(Heading("The recording around each finding", 1, "integrity-excerpts"))
+        for ex in report.excerpts:
+            f = report.findings[ex.finding_index]
+            story.append(KeepTogether([
+                _p(f"<b>{hms_ms(f.start_s)}</b>: {escape(f.kind)} ({escape(f.severity)}). Waveform, then "
+                   "spectrogram (0 to "
+                   f"{ex.max_hz / 1000:g} kHz, dark = loud), {2 * CONTEXT_S:g} s around the finding; the red line "
+                   "marks it.", "small"),
+                waveform(ex, f.start_s, FRAME_WIDTH_PT),
+                Spacer(1, 3),
+                Image(io.BytesIO(spectrogram_png(ex, f.start_s)), width=FRAME_WIDTH_PT, height=70),
+                Spacer(1, 10),
+            ]))
     return story
 
 
