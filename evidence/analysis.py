@@ -51,8 +51,8 @@ def conclusion(located: list[Finding], file_level: list[Finding], tests: list[Te
     about_file = [f for f in file_level if f.severity in ("notice", "concern")]
     if about_file:
         kinds = ", ".join(sorted({f.kind for f in about_file}))
-        text += (f" The file's metadata or structure needs explaining ({kinds}): see the findings, which "
-                 "concern the file as a whole rather than a point in the recording.")
+        text += (f" Findings about the file as a whole need explaining ({kinds}): see the findings table; they "
+                 "concern the file's metadata, structure or time of recording rather than a point in it.")
     return text
 
 

@@ -26,13 +26,16 @@ import os
 import subprocess
 import sys
 import tempfile
-import wave
 from pathlib import Path
 
 import numpy as np
 from scipy import signal
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from fixtures.generate import read_wav_with_rate, write_wav  # noqa: E402
+
 ENF_DIR = Path(os.environ.get("EVIDENCE_SHARED_DATA", ROOT.parent / "shared" / "data")) / "enf-whu-ref"
 RATE_HZ = 16_000
 KINDS = ["deletion", "insertion", "mute-zero", "mute-tone", "join", "reencode"]
@@ -57,35 +60,21 @@ def _ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
 
 
-def _read_wav(path: Path) -> tuple[np.ndarray, int]:
-    with wave.open(str(path), "rb") as w:
-        rate, frames = w.getframerate(), w.readframes(w.getnframes())
-    return np.frombuffer(frames, dtype="<i2").astype(np.float64) / 32768, rate
-
-
-def _write_wav(path: Path, samples: np.ndarray) -> None:
-    pcm = np.clip(np.round(samples * 32767), -32768, 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE_HZ)
-        w.writeframes(pcm.tobytes())
-
-
 @functools.cache
 def utterance(text: str, voice: str) -> np.ndarray:
     with tempfile.TemporaryDirectory() as tmp:
         raw, out = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-s", "155", "-w", str(raw), text], check=True)
         _ffmpeg("-i", str(raw), "-ar", str(RATE_HZ), "-ac", "1", str(out))
-        samples, _ = _read_wav(out)
+        samples, _ = read_wav_with_rate(out)
     return samples / (np.abs(samples).max() + 1e-9)
 
 
 @functools.cache
 def grid_phase(index: int) -> np.ndarray:
     """Instantaneous phase (radians, unwrapped) of the 50 Hz mains in ENF-WHU reference file `index`, at 400 Hz."""
-    x, rate = _read_wav(sorted(ENF_DIR.glob("*_ref.wav"))[index])
+    x, rate = read_wav_with_rate(sorted(ENF_DIR.glob("*_ref.wav"))[index])
+    x = x.astype(np.float64)  # the unwrapped phase reaches 10^5 rad: float32 would lose the detail
     band = signal.butter(4, [49.0, 51.0], "bandpass", fs=rate, output="sos")
     return np.unwrap(np.angle(signal.hilbert(signal.sosfiltfilt(band, x))))
 
@@ -157,10 +146,10 @@ def edit(kind: str, rng: np.random.Generator, a: dict, b: dict) -> tuple[np.ndar
         d = int(rng.uniform(4, 10) * RATE_HZ)
         with tempfile.TemporaryDirectory() as tmp:
             piece, mp3, back = Path(tmp) / "p.wav", Path(tmp) / "p.mp3", Path(tmp) / "b.wav"
-            _write_wav(piece, x[at : at + d])
+            write_wav(piece, x[at : at + d])
             _ffmpeg("-i", str(piece), "-c:a", "libmp3lame", "-b:a", "16k", str(mp3))
             _ffmpeg("-i", str(mp3), "-ar", str(RATE_HZ), str(back))
-            redone, _ = _read_wav(back)
+            redone, _ = read_wav_with_rate(back)
         redone = np.pad(redone, (0, max(0, d - len(redone))))[:d]
         y = x.copy()
         y[at : at + d] = redone
@@ -171,7 +160,7 @@ def edit(kind: str, rng: np.random.Generator, a: dict, b: dict) -> tuple[np.ndar
 def encode(samples: np.ndarray, stem: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "source.wav"
-        _write_wav(source, samples)
+        write_wav(source, samples)
         out = []
         for ext, args in CODECS.items():
             path = stem.with_suffix(f".{ext}")
