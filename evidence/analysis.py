@@ -127,13 +127,12 @@ def with_speech_context(findings: list[Finding], analysis: Analysis, transcript:
         strongest = next((p for kind in ("inside-word", "mid-sentence") for p in places if p[1] == kind), places[0])
         bonus = {"inside-word": CONTEXT_PARAMETERS["inside_word_score"],
                  "mid-sentence": CONTEXT_PARAMETERS["mid_sentence_score"]}.get(strongest[1], 0.0)
-        severity = "concern" if strongest[1] == "inside-word" else f.severity
         text = "; ".join(f"at {hms_ms(t)} {description}" for t, _, description in places)
         weight = {"inside-word": "This makes it stronger: an edit to what was said falls in speech.",
                   "mid-sentence": "This makes it somewhat stronger: speech rarely breaks off mid-sentence.",
                   }.get(strongest[1], "A trace in a pause is weaker evidence of an edit to what was said.")
         placed.append(Finding(
-            kind=f.kind, start_s=f.start_s, end_s=f.end_s, severity=severity,
+            kind=f.kind, start_s=f.start_s, end_s=f.end_s, severity=f.severity,
             score=round(min(1.0, f.score + bonus), 3),
             details={**f.details, "speech_context": [{"t_s": t, "where": where} for t, where, _ in places]},
             explanation=f"{f.explanation} In the transcript it falls {text}. {weight}",

@@ -20,9 +20,9 @@ def transcript():
 TESTS = Analysis(tests=[Check("enf", "d", True)], conclusion="")
 
 
-def test_inside_a_word_becomes_a_concern():
+def test_inside_a_word_scores_higher():
     (f,), result = with_speech_context([finding(1.65)], TESTS, transcript())
-    assert f.severity == "concern" and f.score == 0.75
+    assert f.severity == "notice" and f.score == 0.75
     assert f.details["speech_context"] == [{"t_s": 1.65, "where": "inside-word"}]
     assert "inside the spoken word 'send'" in f.explanation
     assert result.tests[-1].name == "speech-context" and result.tests[-1].ran
@@ -43,7 +43,7 @@ def test_after_the_end_of_a_sentence_is_a_pause():
 def test_stretch_is_placed_at_both_ends():
     (f,), _ = with_speech_context([finding(3.0, kind="digital-silence", end=4.2)], TESTS, transcript())
     assert [p["where"] for p in f.details["speech_context"]] == ["pause", "inside-word"]
-    assert f.severity == "concern"
+    assert f.score == 0.75
 
 
 def test_file_level_and_info_findings_are_left_alone():

@@ -36,8 +36,16 @@ def test_background_step_is_located_with_its_size():
     assert len(findings) == 1
     (f,) = findings
     assert f.start_s - 1.0 <= 20.0 <= f.end_s + 1.0
-    assert 6.0 <= f.details["change_db"] <= 10.0 and f.severity == "concern"
+    assert 6.0 <= f.details["change_db"] <= 10.0 and f.severity == "notice"
 
 
 def test_small_change_below_threshold_is_not_reported():
     assert run(bursts_over_noise([-60, -58.5])) == []
+
+
+def test_frequent_steps_are_the_recordings_pattern_and_only_info():
+    """Like a phone call whose two sides have different line noise: the background flips at each turn."""
+    findings = run(bursts_over_noise([-60, -52] * 4, stretch_s=8.0))
+    assert len(findings) >= 4
+    assert {f.severity for f in findings} == {"info"}
+    assert "per minute" in findings[0].explanation
