@@ -1,4 +1,5 @@
-"""The story of one examination: ingest → fingerprint → analyse → transcribe → report.
+"""The story of one examination: ingest → fingerprint → analyse → transcribe → place the findings in
+the speech and keep the figure data → report.
 
 Each stage takes plain dataclasses and returns new ones; the Report at the end is the single
 source of truth from which the bundle and the exports are rendered.
