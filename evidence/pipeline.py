@@ -22,7 +22,7 @@ from evidence.excerpts import enf_track, excerpts
 from evidence.fingerprint import FileHashes, fingerprints, hash_file
 from evidence.progress import ProgressCallback, no_progress
 from evidence.report import SCHEMA_VERSION, Analysis, FileRecord, Provenance, Report, ToolInfo
-from evidence.transcribe import TranscribeOptions, transcribe
+from evidence.transcribe import TranscribeOptions, marks, transcribe
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,7 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
             "analysis_rate_hz": media.ANALYSIS_RATE_HZ,
             "truncation_tolerance_s": media.TRUNCATION_TOLERANCE_S,
             "detectors": analysis.parameters(),
+            **({"transcript_marks": dict(marks.PARAMETERS)} if transcript is not None else {}),
         },
         timings=timings,
         excerpts=figures,

@@ -7,6 +7,7 @@ from pypdf import PdfReader
 
 from evidence.bundle import read_attached_report, render
 from evidence.errors import InputError
+from evidence.exports import transcript_lines
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +18,11 @@ def pdf(speech_report):
 def test_text_holds_hash_and_transcript(pdf, speech_report):
     text = "\n".join(page.extract_text() for page in pdf.pages)
     assert speech_report.file.hashes_before.sha256 in text
-    for segment in speech_report.transcript.segments:
-        assert segment.text in " ".join(text.split())
+    flat = " ".join(text.split())
+    for line in transcript_lines(speech_report):
+        assert line.text in flat
+    for word in (w for s in speech_report.transcript.segments for w in s.words):
+        assert word.text.strip() in flat
     assert "not been verified by a person" in text
     assert "does not prove" in text
 

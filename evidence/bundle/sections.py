@@ -11,7 +11,7 @@ from evidence.analysis import is_located
 from evidence.bundle.figures import enf_plot, spectrogram_png, timeline, waveform
 from evidence.bundle.layout import FRAME_WIDTH_PT, GRID, SHADE, STYLES, Heading, table_of_contents
 from evidence.excerpts import CONTEXT_S
-from evidence.exports import DRAFT_NOTICE
+from evidence.exports import DRAFT_NOTICE, transcript_lines
 from evidence.report import Report
 from evidence.timecode import hms, hms_ms
 
@@ -227,11 +227,14 @@ def transcript(report: Report) -> list:
         f"Engine {escape(t.engine)} ({escape(t.engine_version)}), model {escape(t.model.name)} "
         f"(SHA-256 {escape(t.model.sha256)}), language {escape(t.language)}. Times are from the start of "
         "the recording (hours:minutes:seconds).", "small"))
-    segments = [s for s in t.segments if s.text.strip()]
-    if not segments:
+    body = transcript_lines(report)
+    if not body:
         return story + [_p("No speech was transcribed.")]
+    story.append(_p("[unclear: word?] marks a word the recogniser was unsure of; [inaudible hh:mm:ss] a passage it "
+                    "could not transcribe reliably (its raw attempt is in the attached report.json); [pause N s] a "
+                    "silence of N seconds.", "small"))
     rows = [["Line", "Time", "Text"]]
-    rows += [[str(n), hms(s.start_s), escape(s.text)] for n, s in enumerate(segments, 1)]
+    rows += [[str(n), hms(line.start_s), escape(line.text)] for n, line in enumerate(body, 1)]
     story.append(_table(rows, [36, 62, FRAME_WIDTH_PT - 98], header=True))
     story += [Spacer(1, 16), KeepTogether([
         Heading("Reviewer's certification", 1, "transcript-certification"),
