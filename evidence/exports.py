@@ -1,6 +1,12 @@
-"""Transcript exports rendered from a Report: plain text, SubRip (.srt) and WebVTT (.vtt)."""
+"""Transcript exports rendered from a Report: plain text, SubRip (.srt), WebVTT (.vtt) and Word (.docx),
+the last so that a solicitor can correct it."""
 
 from __future__ import annotations
+
+import io
+
+from docx import Document
+from docx.shared import Pt
 
 from evidence.report import Report
 from evidence.timecode import hms, hms_ms
@@ -48,4 +54,45 @@ def to_vtt(report: Report) -> str:
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 
-EXPORTS = {"txt": to_txt, "srt": to_srt, "vtt": to_vtt}
+def to_docx(report: Report) -> bytes:
+    """A Word document: file, hash and duration in every page's header, numbered timed lines in a
+    table, the draft notice, and a reviewer's certification block."""
+    t = report.transcript
+    doc = Document()
+    doc.styles["Normal"].font.size = Pt(11)
+    header = doc.sections[0].header.paragraphs[0]
+    header.text = (f"{report.file.name} · SHA-256 {report.file.hashes_before.sha256} · "
+                   f"duration {hms(report.media.decoded_duration_s or 0)}")
+    header.runs[0].font.size = Pt(8)
+    doc.add_heading(f"Transcript of {report.file.name}", level=1)
+    doc.add_paragraph(DRAFT_NOTICE).runs[0].bold = True
+    if t is not None:
+        doc.add_paragraph(f"Engine {t.engine} ({t.engine_version}); model {t.model.name}, SHA-256 {t.model.sha256}; "
+                          f"language {t.language}. Times are from the start of the recording.")
+    body = transcript_lines(report)
+    if body:
+        table = doc.add_table(rows=1, cols=3)
+        table.style = "Table Grid"
+        for cell, title in zip(table.rows[0].cells, ("Line", "Time", "Text")):
+            cell.text = title
+        for n, line in enumerate(body, 1):
+            cells = table.add_row().cells
+            cells[0].text, cells[1].text, cells[2].text = str(n), hms(line.start_s), line.text
+    else:
+        doc.add_paragraph("(no speech was transcribed)")
+    doc.add_heading("Reviewer's certification", level=2)
+    doc.add_paragraph("I have listened to the recording and checked this transcript against it. Corrections are marked.")
+    doc.add_paragraph("Name: ______________________   Role: ______________________")
+    doc.add_paragraph("Signature: _________________   Date: ______________________")
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+EXPORTS = {
+    "txt": lambda report: to_txt(report).encode("utf-8"),
+    "srt": lambda report: to_srt(report).encode("utf-8"),
+    "vtt": lambda report: to_vtt(report).encode("utf-8"),
+    "docx": to_docx,
+}
+"""Every transcript export, as bytes, by file extension."""

@@ -64,7 +64,8 @@ def write_folder(outdir: str | os.PathLike, files: dict[str, bytes]) -> list[Pat
 
 
 def artifacts(report, bundle: bool = True) -> dict[str, bytes]:
-    """Every output of a run, rendered from the report: report.json, bundle.pdf, transcript.*."""
+    """Every output of a run, rendered from the report: report.json, bundle.pdf, transcript.txt, .srt,
+    .vtt and .docx."""
     from evidence import bundle as pdf_bundle
     from evidence.exports import EXPORTS
     from evidence.report import to_json
@@ -73,5 +74,5 @@ def artifacts(report, bundle: bool = True) -> dict[str, bytes]:
     if bundle:
         files["bundle.pdf"] = pdf_bundle.render(report)
     if report.transcript is not None:
-        files.update({f"transcript.{ext}": render(report).encode("utf-8") for ext, render in EXPORTS.items()})
+        files.update({f"transcript.{ext}": render(report) for ext, render in EXPORTS.items()})
     return files

@@ -34,6 +34,7 @@ def test_every_page_is_a4_with_numbered_footer_and_hash(pdf, speech_report):
         text = page.extract_text()
         assert f"Page {n} of {total}" in text
         assert speech_report.file.hashes_before.sha256 in text
+        assert f"{speech_report.file.name} · duration 00:00:0" in text
 
 
 def test_bookmarks_for_every_section(pdf):

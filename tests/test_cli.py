@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from cli.main import cli
 
-RUN_OUTPUTS = {"report.json", "bundle.pdf", "transcript.txt", "transcript.srt", "transcript.vtt"}
+RUN_OUTPUTS = {"report.json", "bundle.pdf", "transcript.txt", "transcript.srt", "transcript.vtt", "transcript.docx"}
 
 
 def invoke(*args):

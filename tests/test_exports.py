@@ -1,6 +1,6 @@
 import re
 
-from evidence.exports import DRAFT_NOTICE, to_srt, to_txt, to_vtt, transcript_lines
+from evidence.exports import DRAFT_NOTICE, to_docx, to_srt, to_txt, to_vtt, transcript_lines
 
 
 def test_txt_has_hash_notice_and_numbered_timed_lines(speech_report):
@@ -19,3 +19,19 @@ def test_srt_and_vtt_cues_match_lines(speech_report):
     assert len(re.findall(r"^\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}$", vtt, re.M)) == len(cues)
     for cue in cues:
         assert cue.text in srt and cue.text in vtt
+
+
+def test_docx_has_header_lines_and_certification(speech_report):
+    import io
+
+    from docx import Document
+
+    doc = Document(io.BytesIO(to_docx(speech_report)))
+    header = doc.sections[0].header.paragraphs[0].text
+    assert speech_report.file.hashes_before.sha256 in header and speech_report.file.name in header
+    (table,) = doc.tables
+    rows = [[c.text for c in row.cells] for row in table.rows]
+    assert rows[0] == ["Line", "Time", "Text"]
+    assert [r[2] for r in rows[1:]] == [line.text for line in transcript_lines(speech_report)]
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert DRAFT_NOTICE in text and "Reviewer's certification" in text

@@ -13,6 +13,7 @@ from evidence.bundle import layout
 from evidence.bundle.sections import SECTIONS
 from evidence.errors import InputError
 from evidence.report import Report, from_json, to_json
+from evidence.timecode import hms
 
 ATTACHMENT_NAME = "report.json"
 
@@ -32,6 +33,8 @@ def render(report: Report) -> bytes:
         title=f"Recording integrity bundle: {report.file.name}",
         subject=f"SHA-256 {report.file.hashes_before.sha256}",
         footer_sha256=report.file.hashes_before.sha256,
+        header=f"{report.file.name} · duration {hms(report.media.decoded_duration_s or 0)}"
+        + (f" · exhibit {report.provenance.exhibit}" if report.provenance.exhibit else ""),
     )
     writer = PdfWriter(clone_from=io.BytesIO(pdf.getvalue()))
     writer.add_attachment(ATTACHMENT_NAME, to_json(report).encode("utf-8"))

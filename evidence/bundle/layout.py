@@ -84,8 +84,9 @@ def table_of_contents() -> TableOfContents:
     return toc
 
 
-def _numbered_canvas(footer_sha256: str):
-    """A canvas that holds every page until the end so each footer can say "Page X of Y"."""
+def _numbered_canvas(footer_sha256: str, header: str):
+    """A canvas that holds every page until the end so each footer can say "Page X of Y"; every page
+    also names the recording (header) and carries its SHA-256 (footer)."""
 
     class NumberedCanvas(canvas.Canvas):
         def __init__(self, *args, **kwargs):
@@ -112,6 +113,9 @@ def _numbered_canvas(footer_sha256: str):
             self.drawString(MARGIN_PT, FOOTER_PT, f"File SHA-256 {footer_sha256}")
             self.setFont(FONT, 9)
             self.drawRightString(PAGE_SIZE[0] - MARGIN_PT, FOOTER_PT, f"Page {self._pageNumber} of {total}")
+            self.setFont(FONT, 8.5)
+            self.setFillColor(colors.Color(0.35, 0.35, 0.35))
+            self.drawString(MARGIN_PT, PAGE_SIZE[1] - MARGIN_PT + 14, header)
             self.restoreState()
 
     return NumberedCanvas
@@ -143,6 +147,6 @@ class BundleDocument(BaseDocTemplate):
             self.notify("TOCEntry", (flowable.level, text, self.page, flowable.key))
 
 
-def build(target, story: list, title: str, subject: str, footer_sha256: str) -> None:
+def build(target, story: list, title: str, subject: str, footer_sha256: str, header: str) -> None:
     doc = BundleDocument(target, title=title, subject=subject)
-    doc.multiBuild(story, canvasmaker=_numbered_canvas(footer_sha256))
+    doc.multiBuild(story, canvasmaker=_numbered_canvas(footer_sha256, header))
