@@ -97,7 +97,7 @@ def find_hum(work: np.ndarray) -> list[Hum]:
             reference = (np.abs(freqs - fc) >= 1.0) & (np.abs(freqs - fc) <= 3.0)
             if not band.any() or not reference.any():
                 continue
-            snr_db = 10 * np.log10(psd[band].max() / max(np.median(psd[reference]), 1e-30))
+            snr_db = 10 * np.log10(max(psd[band].max(), 1e-30) / max(np.median(psd[reference]), 1e-30))
             found.append(Hum(grid_hz, k, round(float(snr_db), 1)))
         strong = [h for h in found if h.snr_db >= PARAMETERS["min_snr_db"]]
         if sum(h.snr_db for h in strong) > sum(h.snr_db for h in best):
