@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from cli.progress import progress_bars
-from evidence import __version__, media, pipeline
+from evidence import __version__, custody, media, pipeline
 from evidence.bundle import render
 from evidence.errors import EvidenceError
 from evidence.exports import to_txt
@@ -119,12 +119,14 @@ def cli(debug: bool) -> None:
 @click.option("--prepared-by", help="Who prepared this bundle.")
 @click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Text file of provenance notes (how it was received, who was present, ...).")
+@click.option("--case", "case_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Case folder (evidence case init): the run and its outputs are logged in its custody log.")
 @click.option("--no-transcript", is_flag=True, help="Skip transcription.")
 @transcription_options
 @quiet_option
 @json_option
 def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date, exemplar, grid_csv, prepared_by, notes,
-        no_transcript, model_dir, language, threads, quiet, as_json):
+        case_dir, no_transcript, model_dir, language, threads, quiet, as_json):
     """Examine RECORDING: hashes, integrity analysis, transcript, and a PDF bundle in OUTDIR."""
     provenance = Provenance(
         case_ref=case_ref, exhibit=exhibit, recorded_by=recorded_by, device=device,
@@ -140,6 +142,11 @@ def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date,
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)
     written = write_folder(outdir, artifacts(report))
+    if case_dir:
+        custody.log_run(case_dir, None, "run", report.file.hashes_before.sha256,
+                        {"recording": str(report.file.path), "outdir": str(outdir.absolute()),
+                         "options": {k: v for k, v in click.get_current_context().params.items()
+                                     if k not in ("quiet", "as_json") and v not in (None, False)}}, written)
     if as_json:
         _print_json(to_dict(report))
     else:
@@ -258,6 +265,51 @@ def verify(recording, reference, as_json):
         click.echo(f"Expected SHA-256: {result.expected_sha256}")
         click.echo(f"Actual SHA-256:   {result.actual_sha256}")
     sys.exit(0 if result.matches else 1)
+
+
+@cli.group()
+def case():
+    """Case folder and chain of custody: receive and log recordings without playing them."""
+
+
+@case.command("init")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--case-ref", required=True, help="Court or case reference.")
+@click.option("--actor", help="Who is doing this (default: the logged-in user).")
+def case_init(folder, case_ref, actor):
+    """Create a case FOLDER with an empty store and a custody log."""
+    custody.init_case(folder, case_ref, actor)
+    click.echo(f"Created case folder {folder}")
+
+
+@case.command("add")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("recording", type=RECORDING)
+@click.option("--received-from", help="Who handed the recording over.")
+@click.option("--received-by", help="Who received it.")
+@click.option("--method", help='How it arrived, e.g. "USB stick" or "email attachment".')
+@click.option("--actor", help="Who is logging this (default: the logged-in user).")
+def case_add(folder, recording, received_from, received_by, method, actor):
+    """Copy RECORDING into the case's read-only store under its SHA-256 and log its receipt."""
+    stored = custody.add_recording(folder, recording, received_from, received_by, method, actor)
+    click.echo(f"Stored {stored}")
+
+
+@case.command("verify")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@json_option
+def case_verify(folder, as_json):
+    """Check the custody log's chain, every stored file and every logged output. Exit 1 on any problem."""
+    problems = custody.verify_case(folder)
+    custody.append(folder, None, "case-verify", None, {"problems": len(problems)})
+    if as_json:
+        _print_json({"ok": not problems, "problems": [dataclasses.asdict(p) for p in problems]})
+    elif problems:
+        for p in problems:
+            click.echo(f"PROBLEM  {p.where}: {p.what}")
+    else:
+        click.echo("OK: the custody log is intact and every stored file and logged output matches.")
+    sys.exit(1 if problems else 0)
 
 
 def main() -> None:
