@@ -114,6 +114,9 @@ def cli(debug: bool) -> None:
 @click.option("--recorded-by", help="Who made the recording.")
 @click.option("--device", help="Device and app used to record, e.g. 'iPhone 13, Voice Memos'.")
 @claimed_date_option
+@click.option("--claimed-place", help="Where the recording is said to have been made.")
+@click.option("--transferred", help="How the recording reached you, e.g. 'AirDrop to the solicitor, 3 May'.")
+@click.option("--others-present", help="Who else was present at the recorded meeting, if known.")
 @exemplar_option
 @grid_option
 @click.option("--prepared-by", help="Who prepared this bundle.")
@@ -125,12 +128,14 @@ def cli(debug: bool) -> None:
 @transcription_options
 @quiet_option
 @json_option
-def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date, exemplar, grid_csv, prepared_by, notes,
-        case_dir, no_transcript, model_dir, language, threads, quiet, as_json):
+def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date, claimed_place, transferred,
+        others_present, exemplar, grid_csv, prepared_by, notes, case_dir, no_transcript, model_dir, language,
+        threads, quiet, as_json):
     """Examine RECORDING: hashes, integrity analysis, transcript, and a PDF bundle in OUTDIR."""
     provenance = Provenance(
         case_ref=case_ref, exhibit=exhibit, recorded_by=recorded_by, device=device,
-        claimed_date=claimed_date, prepared_by=prepared_by,
+        claimed_date=claimed_date, claimed_place=claimed_place, transferred=transferred,
+        others_present=others_present, prepared_by=prepared_by,
         notes=notes.read_text(encoding="utf-8", errors="replace") if notes else None,
     )
     options = pipeline.RunOptions(
@@ -138,6 +143,7 @@ def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date,
         provenance=provenance,
         exemplar=exemplar,
         grid_csv=grid_csv,
+        case_dir=case_dir,
     )
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)

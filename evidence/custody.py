@@ -131,6 +131,11 @@ def log_run(folder: str | os.PathLike, actor: str | None, action: str, file_sha2
     return append(folder, actor, action, file_sha256, {"parameters": parameters, "outputs": hashes})
 
 
+def log_lines(folder: str | os.PathLike) -> list[str]:
+    """The custody log's lines exactly as stored, so that a copy (in a bundle) can be checked too."""
+    return (_require_case(Path(folder)) / LOG_NAME).read_text(encoding="utf-8").splitlines()
+
+
 def verify_case(folder: str | os.PathLike) -> list[Problem]:
     """Every break in the log's chain, every stored file whose content no longer matches its name,
     and every logged file that is missing. An empty list means all checks passed."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from evidence import TOOL_NAME, __version__, analysis, media
+from evidence import TOOL_NAME, __version__, analysis, custody, media
 from evidence.detectors import Context
 from evidence.errors import IntegrityError
 from evidence.excerpts import enf_track, excerpts
@@ -34,6 +34,7 @@ class RunOptions:
     provenance: Provenance = field(default_factory=Provenance)
     exemplar: Path | None = None
     grid_csv: Path | None = None
+    case_dir: Path | None = None
 
 
 def _utc(timestamp_ns: int) -> str:
@@ -124,6 +125,7 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         timings=timings,
         excerpts=figures,
         enf_track=hum_track,
+        custody_log=custody.log_lines(options.case_dir) if options.case_dir else [],
     )
 
 

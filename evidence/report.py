@@ -19,7 +19,7 @@ from evidence.errors import InputError
 from evidence.fingerprint import FileHashes, Fingerprints
 from evidence.media import MediaInfo
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 Severity = Literal["info", "notice", "concern"]
 
@@ -131,6 +131,9 @@ class Provenance:
     recorded_by: str | None = None
     device: str | None = None
     claimed_date: str | None = None
+    claimed_place: str | None = None
+    transferred: str | None = None
+    others_present: str | None = None
     prepared_by: str | None = None
     notes: str | None = None
 
@@ -178,6 +181,7 @@ class Report:
     timings: dict[str, float]
     excerpts: list[Excerpt] = field(default_factory=list)
     enf_track: EnfTrack | None = None
+    custody_log: list[str] = field(default_factory=list)
 
 
 def to_dict(report: Report) -> dict[str, Any]:

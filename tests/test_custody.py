@@ -96,3 +96,20 @@ def test_cli_case_commands_and_logged_run(tmp_path, fx):
     result = runner.invoke(cli, ["case", "verify", str(folder), "--json"])
     assert result.exit_code == 1
     assert any("report.json" in p["where"] and "changed" in p["what"] for p in json.loads(result.stdout)["problems"])
+
+
+def test_bundle_from_a_case_prints_and_attaches_the_log(case, tmp_path):
+    from pypdf import PdfReader
+
+    from evidence import pipeline
+    from evidence.bundle import render
+
+    stored = sorted((case / "store").iterdir())[0]
+    report = pipeline.run(stored, pipeline.RunOptions(transcribe=None, case_dir=case))
+    pdf = tmp_path / "b.pdf"
+    pdf.write_bytes(render(report))
+    reader = PdfReader(pdf)
+    attached = reader.attachments["custody.jsonl"][0].decode()
+    assert attached == (case / "custody.jsonl").read_text()
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert "Chain of custody" in text and "USB stick" in text and "the mother" in text

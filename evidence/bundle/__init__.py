@@ -38,6 +38,8 @@ def render(report: Report) -> bytes:
     )
     writer = PdfWriter(clone_from=io.BytesIO(pdf.getvalue()))
     writer.add_attachment(ATTACHMENT_NAME, to_json(report).encode("utf-8"))
+    if report.custody_log:
+        writer.add_attachment("custody.jsonl", "".join(line + "\n" for line in report.custody_log).encode("utf-8"))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from xml.sax.saxutils import escape
 
 from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
@@ -253,6 +254,9 @@ def provenance(report: Report) -> list:
         ("Recorded by", p.recorded_by),
         ("Device and app", p.device),
         ("Claimed date of recording", p.claimed_date),
+        ("Claimed place of recording", p.claimed_place),
+        ("How it was transferred", p.transferred),
+        ("Others present", p.others_present),
         ("Prepared by", p.prepared_by),
     ]
     story = [
@@ -264,6 +268,25 @@ def provenance(report: Report) -> list:
     if p.notes:
         story += [Heading("Notes", 1, "provenance-notes")]
         story += [_p(escape(par).replace("\n", "<br/>")) for par in p.notes.split("\n\n") if par.strip()]
+    if report.custody_log:
+        story += [Heading("Chain of custody", 1, "provenance-custody"),
+                  _p("The case folder's custody log at the time of this run (each entry holds the SHA-256 of the "
+                     "one before it; `evidence case verify` checks the chain). It is also attached to this PDF as "
+                     "custody.jsonl.", "small")]
+        rows = [["#", "Time (UTC)", "Who", "What"]]
+        for line in report.custody_log:
+            try:
+                e = json.loads(line)
+            except json.JSONDecodeError:
+                e = {"action": "(unreadable line)"}
+            d = e.get("details") or {}
+            what = e.get("action", "")
+            extra = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in d.items()
+                              if k in ("original_name", "received_from", "received_by", "method", "case_ref") and v)
+            sha = e.get("file_sha256")
+            rows.append([str(e.get("seq", "")), escape(str(e.get("utc", ""))), escape(str(e.get("actor", ""))),
+                         escape(what + (f" ({extra})" if extra else "") + (f"; file SHA-256 {sha}" if sha else ""))])
+        story.append(_table(rows, [22, 110, 70, FRAME_WIDTH_PT - 202], header=True))
     return story
 
 
