@@ -66,6 +66,8 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         return result
 
     source = media.check_readable(path)
+    # Read first: a wrong case folder should fail before the long work, and the log is as the run began.
+    custody_log = custody.log_lines(options.case_dir) if options.case_dir else []
     hashes_before, size_before, modified_before = timed("hash_before", _file_state, source, progress)
     info = timed("probe", media.probe, source)
 
@@ -125,7 +127,7 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         timings=timings,
         excerpts=figures,
         enf_track=hum_track,
-        custody_log=custody.log_lines(options.case_dir) if options.case_dir else [],
+        custody_log=custody_log,
     )
 
 

@@ -113,3 +113,10 @@ def test_bundle_from_a_case_prints_and_attaches_the_log(case, tmp_path):
     assert attached == (case / "custody.jsonl").read_text()
     text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
     assert "Chain of custody" in text and "USB stick" in text and "the mother" in text
+
+
+def test_run_with_a_wrong_case_folder_fails_before_writing(tmp_path, fx):
+    result = CliRunner().invoke(cli, ["run", str(fx["speech"]), "-o", str(tmp_path / "out"), "-q",
+                                      "--no-transcript", "--case", str(tmp_path)])
+    assert result.exit_code == 1 and "not a case folder" in result.stderr
+    assert not (tmp_path / "out").exists()
