@@ -10,11 +10,17 @@ from pathlib import Path
 from evidence.errors import InputError
 
 
+PRIVATE_FILE_MODE = 0o600
+"""Outputs describe sensitive recordings: readable by their owner only."""
+
+
 def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
+    os.chmod(path, PRIVATE_FILE_MODE)
 
 
 def _prepare_parent(target: Path) -> Path:
@@ -53,7 +59,7 @@ def write_folder(outdir: str | os.PathLike, files: dict[str, bytes]) -> list[Pat
     try:
         for name, data in files.items():
             _write_synced(staging / name, data)
-        target.mkdir(exist_ok=True)
+        target.mkdir(mode=0o700, exist_ok=True)
         written = []
         for name in files:
             os.replace(staging / name, target / name)
