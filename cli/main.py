@@ -82,8 +82,20 @@ exemplar_option = click.option(
 grid_option = click.option(
     "--grid-csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Grid frequency record (NESO 'System frequency data' CSV: dtm,f per second, UTC) to date the hum against.")
+case_option = click.option(
+    "--case", "case_dir", type=click.Path(file_okay=False, path_type=Path),
+    help="Case folder (evidence case init): this command and its outputs are logged in its custody log.")
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the JSON result on stdout.")
+
+
+def _log_to_case(case_dir: Path | None, action: str, file_sha256: str | None, outputs: list[Path]) -> None:
+    """Log this command in the case's custody log, with its options and its outputs' SHA-256."""
+    if case_dir is None:
+        return
+    options = {k: v for k, v in click.get_current_context().params.items()
+               if k not in ("quiet", "as_json", "case_dir") and v not in (None, False)}
+    custody.log_run(case_dir, None, action, file_sha256, {"options": options}, outputs)
 
 
 def _summary(report) -> None:
@@ -122,8 +134,7 @@ def cli(debug: bool) -> None:
 @click.option("--prepared-by", help="Who prepared this bundle.")
 @click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Text file of provenance notes (how it was received, who was present, ...).")
-@click.option("--case", "case_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Case folder (evidence case init): the run and its outputs are logged in its custody log.")
+@case_option
 @click.option("--no-transcript", is_flag=True, help="Skip transcription.")
 @transcription_options
 @quiet_option
@@ -148,11 +159,7 @@ def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date,
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)
     written = write_folder(outdir, artifacts(report))
-    if case_dir:
-        custody.log_run(case_dir, None, "run", report.file.hashes_before.sha256,
-                        {"recording": str(report.file.path), "outdir": str(outdir.absolute()),
-                         "options": {k: v for k, v in click.get_current_context().params.items()
-                                     if k not in ("quiet", "as_json") and v not in (None, False)}}, written)
+    _log_to_case(case_dir, "run", report.file.hashes_before.sha256, written)
     if as_json:
         _print_json(to_dict(report))
     else:
@@ -206,15 +213,17 @@ def probe(recording, as_json):
 @click.option("-o", "--output", "outdir", type=click.Path(path_type=Path),
               help="Folder for report.json and transcript.txt/.srt/.vtt/.docx.")
 @transcription_options
+@case_option
 @quiet_option
 @json_option
-def transcribe(recording, outdir, model_dir, language, threads, quiet, as_json):
+def transcribe(recording, outdir, model_dir, language, threads, case_dir, quiet, as_json):
     """Transcribe RECORDING with Whisper (offline) and print the transcript."""
-    options = pipeline.RunOptions(transcribe=_transcribe_options(model_dir, language, threads), analyse=False)
+    options = pipeline.RunOptions(transcribe=_transcribe_options(model_dir, language, threads), analyse=False,
+                                  case_dir=case_dir)
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)
-    if outdir:
-        write_folder(outdir, artifacts(report, bundle=False))
+    written = write_folder(outdir, artifacts(report, bundle=False)) if outdir else []
+    _log_to_case(case_dir, "transcribe", report.file.hashes_before.sha256, written)
     if as_json:
         _print_json(to_dict(report))
     else:
@@ -228,16 +237,17 @@ def transcribe(recording, outdir, model_dir, language, threads, quiet, as_json):
 @claimed_date_option
 @exemplar_option
 @grid_option
+@case_option
 @quiet_option
 @json_option
-def analyse(recording, report_path, claimed_date, exemplar, grid_csv, quiet, as_json):
+def analyse(recording, report_path, claimed_date, exemplar, grid_csv, case_dir, quiet, as_json):
     """Run the integrity tests on RECORDING and print the findings (exit 0 with or without findings)."""
     options = pipeline.RunOptions(transcribe=None, provenance=Provenance(claimed_date=claimed_date),
-                                  exemplar=exemplar, grid_csv=grid_csv)
+                                  exemplar=exemplar, grid_csv=grid_csv, case_dir=case_dir)
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)
-    if report_path:
-        write_file(report_path, to_json(report).encode("utf-8"))
+    written = [write_file(report_path, to_json(report).encode("utf-8"))] if report_path else []
+    _log_to_case(case_dir, "analyse", report.file.hashes_before.sha256, written)
     if as_json:
         _print_json(to_dict(report))
     else:
@@ -250,19 +260,28 @@ def analyse(recording, report_path, claimed_date, exemplar, grid_csv, quiet, as_
 @cli.command()
 @click.argument("report_path", metavar="REPORT.json", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "pdf_path", type=click.Path(path_type=Path), required=True, help="PDF to write.")
-def bundle(report_path, pdf_path):
+@case_option
+def bundle(report_path, pdf_path, case_dir):
     """Render the PDF bundle again from REPORT.json, without re-analysing."""
-    write_file(pdf_path, render(load(report_path)))
+    if case_dir:
+        custody.require_case(case_dir)  # a wrong case folder fails before anything is written
+    report = load(report_path)
+    written = write_file(pdf_path, render(report))
+    _log_to_case(case_dir, "bundle", report.file.hashes_before.sha256, [written])
     click.echo(f"Wrote {pdf_path}")
 
 
 @cli.command()
 @click.argument("recording", type=RECORDING)
 @click.argument("reference", metavar="REPORT.json|BUNDLE.pdf", type=click.Path(path_type=Path))
+@case_option
 @json_option
-def verify(recording, reference, as_json):
+def verify(recording, reference, case_dir, as_json):
     """Check that RECORDING is the file a report or bundle describes. Exit 0 only on MATCH."""
+    if case_dir:
+        custody.require_case(case_dir)
     result = verify_file(recording, reference)
+    _log_to_case(case_dir, f"verify: {result.status}", result.actual_sha256, [])
     if as_json:
         _print_json({**dataclasses.asdict(result), "matches": result.matches})
     else:

@@ -49,7 +49,8 @@ def _line_hash(line: str) -> str:
     return hashlib.sha256(line.encode("utf-8")).hexdigest()
 
 
-def _require_case(folder: Path) -> Path:
+def require_case(folder: Path) -> Path:
+    """The folder, if it is a case folder; otherwise InputError."""
     if not (folder / CASE_NAME).is_file() or not (folder / LOG_NAME).is_file():
         raise InputError(f"{folder}: not a case folder (run `evidence case init` first)")
     return folder
@@ -63,7 +64,7 @@ def _last_line(log: Path) -> tuple[int, str]:
 def append(folder: str | os.PathLike, actor: str | None, action: str, file_sha256: str | None,
            details: dict[str, Any]) -> dict[str, Any]:
     """Append one entry to the case's log, chained to the entry before it, written in one call and fsynced."""
-    log = _require_case(Path(folder)) / LOG_NAME
+    log = require_case(Path(folder)) / LOG_NAME
     count, last = _last_line(log)
     entry = {
         "seq": count + 1,
@@ -100,7 +101,7 @@ def init_case(folder: str | os.PathLike, case_ref: str, actor: str | None = None
 def add_recording(folder: str | os.PathLike, recording: str | os.PathLike, received_from: str | None,
                   received_by: str | None, method: str | None, actor: str | None = None) -> Path:
     """Copy a recording into the store under its SHA-256, read-only, and log its receipt."""
-    case = _require_case(Path(folder))
+    case = require_case(Path(folder))
     source = media.check_readable(recording)
     digest = hash_file(source).sha256
     stored = case / STORE_NAME / f"{digest}{source.suffix.lower()}"
@@ -133,13 +134,13 @@ def log_run(folder: str | os.PathLike, actor: str | None, action: str, file_sha2
 
 def log_lines(folder: str | os.PathLike) -> list[str]:
     """The custody log's lines exactly as stored, so that a copy (in a bundle) can be checked too."""
-    return (_require_case(Path(folder)) / LOG_NAME).read_text(encoding="utf-8").splitlines()
+    return (require_case(Path(folder)) / LOG_NAME).read_text(encoding="utf-8").splitlines()
 
 
 def verify_case(folder: str | os.PathLike) -> list[Problem]:
     """Every break in the log's chain, every stored file whose content no longer matches its name,
     and every logged file that is missing. An empty list means all checks passed."""
-    case = _require_case(Path(folder))
+    case = require_case(Path(folder))
     problems: list[Problem] = []
     previous = GENESIS
     logged_files: dict[str, int] = {}

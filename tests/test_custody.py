@@ -120,3 +120,15 @@ def test_run_with_a_wrong_case_folder_fails_before_writing(tmp_path, fx):
                                       "--no-transcript", "--case", str(tmp_path)])
     assert result.exit_code == 1 and "not a case folder" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_every_command_on_a_case_is_logged(case, fx, tmp_path):
+    runner = CliRunner()
+    stored = sorted((case / "store").iterdir())[0]
+    report = tmp_path / "r.json"
+    assert runner.invoke(cli, ["analyse", str(stored), "-q", "-o", str(report), "--case", str(case)]).exit_code == 0
+    assert runner.invoke(cli, ["bundle", str(report), "-o", str(tmp_path / "b.pdf"), "--case", str(case)]).exit_code == 0
+    assert runner.invoke(cli, ["verify", str(stored), str(tmp_path / "b.pdf"), "--case", str(case)]).exit_code == 0
+    actions = [json.loads(line)["action"] for line in log_lines(case)]
+    assert actions[-3:] == ["analyse", "bundle", "verify: MATCH"]
+    assert custody.verify_case(case) == []
