@@ -1,6 +1,6 @@
 """Times as people read them in transcripts and subtitles."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 
 
 def _split(seconds: float) -> tuple[int, int, int, int]:
@@ -37,3 +37,22 @@ def parse_claimed(text: str) -> tuple[datetime, bool]:
         raise ValueError(
             f"{text!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM, optionally with a zone such as +01:00"
         ) from None
+
+
+def agrees_with_claim(when: datetime, claimed_text: str, naive_h: float, zoned_h: float,
+                      slack_s: float = 0.0) -> tuple[bool, str]:
+    """Does the time `when` (zone-aware) fit a claimed date or time? (agrees, the tolerance in words).
+
+    A claimed day allows one day either side, for the UTC conversion; a claimed time allows `zoned_h`
+    hours when a zone was given and `naive_h` hours when not (UK clocks are UTC or UTC+1), plus
+    `slack_s` seconds (a recording's length, where `when` may fall at either end of it)."""
+    claimed, date_only = parse_claimed(claimed_text)
+    if date_only:
+        return (abs((when.date() - claimed.date()).days) <= 1,
+                "the claimed day, allowing one day either side for time zones")
+    zoned = claimed.tzinfo is not None
+    hours = zoned_h if zoned else naive_h
+    claimed_utc = claimed if zoned else claimed.replace(tzinfo=timezone.utc)
+    agrees = abs(when - claimed_utc) <= timedelta(hours=hours, seconds=slack_s)
+    words = f"{hours:g} h" + (" plus the recording's length" if slack_s else "")
+    return agrees, words + ("" if zoned else " (no time zone was given)")

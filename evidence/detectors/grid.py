@@ -21,7 +21,7 @@ from evidence.detectors import Context, enf
 from evidence.errors import InputError
 from evidence.media import Audio
 from evidence.report import Finding
-from evidence.timecode import parse_claimed
+from evidence.timecode import agrees_with_claim
 
 NAME = "enf-grid"
 DESCRIPTION = ("Compares the mains hum's frequency, second by second, with a grid frequency record (--grid-csv) to "
@@ -162,16 +162,8 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
         f"(correlation {r:.2f} over {overlap_s} s; the best match elsewhere reached {runner_up:.2f}).",
     )]
     if ctx.claimed_date:
-        claimed, date_only = parse_claimed(ctx.claimed_date)
-        if date_only:
-            agrees = abs((start.date() - claimed.date()).days) <= 1
-            tolerance = "the claimed day, allowing a day either side for time zones"
-        else:
-            zoned = claimed.tzinfo is not None
-            hours = PARAMETERS["claimed_tolerance_zoned_h" if zoned else "claimed_tolerance_naive_h"]
-            claimed_utc = claimed if zoned else claimed.replace(tzinfo=timezone.utc)
-            agrees = abs(start - claimed_utc) <= timedelta(hours=hours)
-            tolerance = f"{hours:g} h" + ("" if zoned else " (no time zone was given)")
+        agrees, tolerance = agrees_with_claim(start, ctx.claimed_date, PARAMETERS["claimed_tolerance_naive_h"],
+                                              PARAMETERS["claimed_tolerance_zoned_h"])
         if not agrees:
             findings.append(_finding(
                 "enf-grid-claim-mismatch", "concern", round(r, 3), end_s,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from evidence.detectors import Context
 from evidence.media import Audio, MediaInfo
 from evidence.report import Finding
-from evidence.timecode import parse_claimed
+from evidence.timecode import agrees_with_claim
 
 NAME = "metadata"
 KIND_PREFIXES = ("metadata-", "exemplar-")
@@ -99,18 +99,9 @@ def creation_time(media: MediaInfo, ctx: Context, end_s: float) -> list[Finding]
     where, created = found
     findings = []
     if ctx.claimed_date:
-        claimed, date_only = parse_claimed(ctx.claimed_date)
-        if date_only:
-            # The claimed day in any UK time zone: allow a day either side for the UTC conversion.
-            differs = abs((created.date() - claimed.date()).days) > 1
-            tolerance = "the claimed day, allowing one day either side for time zones"
-        else:
-            zoned = claimed.tzinfo is not None
-            hours = PARAMETERS["claimed_time_tolerance_zoned_h" if zoned else "claimed_time_tolerance_naive_h"]
-            claimed_utc = claimed if zoned else claimed.replace(tzinfo=timezone.utc)
-            differs = abs(created - claimed_utc) > timedelta(hours=hours, seconds=end_s)
-            tolerance = f"{hours:g} h plus the recording's length" + ("" if zoned else " (no time zone was given)")
-        if differs:
+        agrees, tolerance = agrees_with_claim(created, ctx.claimed_date, PARAMETERS["claimed_time_tolerance_naive_h"],
+                                              PARAMETERS["claimed_time_tolerance_zoned_h"], slack_s=end_s)
+        if not agrees:
             findings.append(_finding(
                 "metadata-creation-time", "notice", 0.5, end_s,
                 {"creation_time": created.isoformat(), "tag_in": where, "claimed": ctx.claimed_date,
