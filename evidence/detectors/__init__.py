@@ -4,6 +4,7 @@
 from dataclasses import dataclass
 
 from evidence.media import MediaInfo
+from evidence.report import Finding
 
 
 @dataclass(frozen=True)
@@ -20,3 +21,10 @@ class Context:
     modified_utc: str | None = None
     exemplar: MediaInfo | None = None
     grid_csv: str | None = None
+
+
+def whole_file_finding(kind: str, severity: str, score: float, duration_s: float, details: dict,
+                       explanation: str) -> Finding:
+    """A finding about the recording as a whole: it spans from 0 to the end."""
+    return Finding(kind=kind, start_s=0.0, end_s=round(duration_s, 3), severity=severity, score=score,
+                   details=details, explanation=explanation)

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 
-from evidence.detectors import Context
+from evidence.detectors import Context, whole_file_finding
 from evidence.detectors.bands import regions
 from evidence.media import Audio
 from evidence.report import Finding
@@ -163,12 +163,10 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
     frame_s = PARAMETERS["frame_s"]
     window = int(round(PARAMETERS["window_s"] / frame_s))
     gap = int(round(PARAMETERS["gap_s"] / frame_s))
-    whole = {"start_s": 0.0, "end_s": round(audio.duration_s, 3)}
     if not hums:
-        return [Finding(
-            kind="enf-insufficient", **whole, severity="info", score=0.0,
-            details={"min_snr_db": PARAMETERS["min_snr_db"]},
-            explanation="No mains hum strong enough to test was found, so the ENF test could not look for cuts. "
+        return [whole_file_finding(
+            "enf-insufficient", "info", 0.0, audio.duration_s, {"min_snr_db": PARAMETERS["min_snr_db"]},
+            "No mains hum strong enough to test was found, so the ENF test could not look for cuts. "
                         "This says nothing either way about editing.",
         )]
     # Speech interferes least at the lowest frequencies, so the lowest strong harmonic is followed.
@@ -180,10 +178,10 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
     valid = (consistency >= PARAMETERS["min_consistency"]) & (lower_db >= usual_db - PARAMETERS["level_gate_db"])
     valid_s = float(valid.sum() * frame_s)
     if valid_s < PARAMETERS["min_valid_s"]:
-        return [Finding(
-            kind="enf-insufficient", **whole, severity="info", score=0.0,
-            details={"frequency_hz": hum.frequency_hz, "snr_db": hum.snr_db, "valid_s": valid_s},
-            explanation=f"Mains hum was found at {hum.frequency_hz:g} Hz, but its phase could be followed for only "
+        return [whole_file_finding(
+            "enf-insufficient", "info", 0.0, audio.duration_s,
+            {"frequency_hz": hum.frequency_hz, "snr_db": hum.snr_db, "valid_s": valid_s},
+            f"Mains hum was found at {hum.frequency_hz:g} Hz, but its phase could be followed for only "
                         f"{valid_s:.0f} s, too little to test for cuts.",
         )]
     noise_rad = float(np.median(jump[valid]) * 1.4826)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from evidence.detectors import Context, enf
+from evidence.detectors import Context, enf, whole_file_finding
 from evidence.errors import InputError
 from evidence.media import Audio
 from evidence.report import Finding
@@ -119,11 +119,6 @@ def best_offset(recording: np.ndarray, grid: np.ndarray) -> tuple[int, float, in
     return best, float(r[best]), int(round(count[best])), runner_up
 
 
-def _finding(kind: str, severity: str, score: float, end_s: float, details: dict, explanation: str) -> Finding:
-    return Finding(kind=kind, start_s=0.0, end_s=round(end_s, 3), severity=severity, score=score,
-                   details=details, explanation=explanation)
-
-
 def skip_reason(ctx: Context) -> str:
     return "" if ctx.grid_csv else "Not run: no grid frequency record was given (--grid-csv)."
 
@@ -133,7 +128,7 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
     _, track = recording_track(audio)
     valid_s = int(np.sum(~np.isnan(track)))
     if valid_s < PARAMETERS["min_valid_s"]:
-        return [_finding(
+        return [whole_file_finding(
             "enf-grid-insufficient", "info", 0.0, end_s,
             {"valid_s": valid_s, "min_valid_s": PARAMETERS["min_valid_s"]},
             f"Only {valid_s} s of usable mains hum; at least {PARAMETERS['min_valid_s']} s are needed to match it "
@@ -147,7 +142,7 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
     # A match must be good and unique: another offset nearly as good means the hum cannot tell them apart.
     unique = np.isnan(runner_up) or r - runner_up >= PARAMETERS["min_margin"]
     if not (r >= PARAMETERS["min_correlation"] and overlap_s >= PARAMETERS["min_valid_s"] and unique):
-        return [_finding(
+        return [whole_file_finding(
             "enf-grid-no-match", "info", 0.0, end_s, details,
             f"The hum did not match the grid record at one time clearly enough (best correlation {r:.2f}, "
             f"needed {PARAMETERS['min_correlation']}; next best elsewhere {runner_up:.2f}, needed at least "
@@ -156,7 +151,7 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
         )]
     start = grid_start + timedelta(seconds=offset_s)
     details["matched_start_utc"] = start.isoformat()
-    findings = [_finding(
+    findings = [whole_file_finding(
         "enf-grid-match", "info", round(r, 3), end_s, details,
         f"The hum matches the grid record best if the recording started at {start:%Y-%m-%d %H:%M:%S} UTC "
         f"(correlation {r:.2f} over {overlap_s} s; the best match elsewhere reached {runner_up:.2f}).",
@@ -165,7 +160,7 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
         agrees, tolerance = agrees_with_claim(start, ctx.claimed_date, PARAMETERS["claimed_tolerance_naive_h"],
                                               PARAMETERS["claimed_tolerance_zoned_h"])
         if not agrees:
-            findings.append(_finding(
+            findings.append(whole_file_finding(
                 "enf-grid-claim-mismatch", "concern", round(r, 3), end_s,
                 {**details, "claimed": ctx.claimed_date, "tolerance": tolerance},
                 f"The grid record places the start of the recording at {start:%Y-%m-%d %H:%M} UTC, which does not "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from evidence.detectors import Context
+from evidence.detectors import Context, whole_file_finding
 from evidence.media import Audio, MediaInfo
 from evidence.report import Finding
 from evidence.timecode import agrees_with_claim
@@ -48,11 +48,6 @@ SOFTWARE = [
 NO_TIME = ("1904-01-01", "1970-01-01")
 
 
-def _finding(kind: str, severity: str, score: float, end_s: float, details: dict, explanation: str) -> Finding:
-    return Finding(kind=kind, start_s=0.0, end_s=round(end_s, 3), severity=severity, score=score,
-                   details=details, explanation=explanation)
-
-
 def _tags(media: MediaInfo) -> list[tuple[str, str, str]]:
     """(where, key, value) for the container's and every stream's tags."""
     found = [("container", k, v) for k, v in media.tags.items()]
@@ -72,7 +67,7 @@ def software(media: MediaInfo, end_s: float) -> list[Finding]:
         return []
     names = sorted({h["software"] for h in hits})
     tags = "; ".join(f"{h['where']} tag '{h['tag']}' = '{h['value']}'" for h in hits)
-    return [_finding(
+    return [whole_file_finding(
         "metadata-software", "notice", 0.5, end_s, {"tags": hits},
         f"The file's metadata names {', '.join(names)} ({tags}). Such software writes a file when a recording "
         "is converted, re-saved or edited; phone recorder apps do not normally write these tags. This shows "
@@ -94,7 +89,7 @@ def _creation_time(media: MediaInfo) -> tuple[str, datetime] | None:
 def creation_time(media: MediaInfo, ctx: Context, end_s: float) -> list[Finding]:
     found = _creation_time(media)
     if found is None:
-        return [_finding("metadata-creation-time", "info", 0.0, end_s, {},
+        return [whole_file_finding("metadata-creation-time", "info", 0.0, end_s, {},
                          "The file records no creation time, so it cannot be compared with the claimed date.")]
     where, created = found
     findings = []
@@ -102,7 +97,7 @@ def creation_time(media: MediaInfo, ctx: Context, end_s: float) -> list[Finding]
         agrees, tolerance = agrees_with_claim(created, ctx.claimed_date, PARAMETERS["claimed_time_tolerance_naive_h"],
                                               PARAMETERS["claimed_time_tolerance_zoned_h"], slack_s=end_s)
         if not agrees:
-            findings.append(_finding(
+            findings.append(whole_file_finding(
                 "metadata-creation-time", "notice", 0.5, end_s,
                 {"creation_time": created.isoformat(), "tag_in": where, "claimed": ctx.claimed_date,
                  "tolerance": tolerance},
@@ -113,7 +108,7 @@ def creation_time(media: MediaInfo, ctx: Context, end_s: float) -> list[Finding]
     if ctx.modified_utc:
         modified = datetime.fromisoformat(ctx.modified_utc)
         if modified < created - timedelta(minutes=1):
-            findings.append(_finding(
+            findings.append(whole_file_finding(
                 "metadata-creation-time", "notice", 0.5, end_s,
                 {"creation_time": created.isoformat(), "file_modified_utc": ctx.modified_utc},
                 f"The file was last modified ({ctx.modified_utc}) before the creation time written inside it "
@@ -130,7 +125,7 @@ def durations(media: MediaInfo, end_s: float) -> list[Finding]:
     tolerance_s = max(PARAMETERS["duration_tolerance_s"], PARAMETERS["duration_tolerance_fraction"] * declared)
     if abs(declared - decoded) <= tolerance_s:
         return []
-    return [_finding(
+    return [whole_file_finding(
         "metadata-duration", "notice", 0.5, end_s,
         {"declared_s": declared, "decoded_s": decoded, "tolerance_s": round(tolerance_s, 3)},
         f"The file's headers declare {declared:.2f} s of audio but {decoded:.2f} s was decoded. A header "
@@ -147,7 +142,7 @@ def structure(media: MediaInfo, end_s: float) -> list[Finding]:
     layout = [f"{b.id}@{b.offset}+{b.size}" for b in media.layout]
     if declared_end > media.size_bytes:
         missing = declared_end - media.size_bytes
-        findings.append(_finding(
+        findings.append(whole_file_finding(
             "metadata-structure", "concern", 1.0, end_s,
             {"layout": layout, "file_size": media.size_bytes, "declared_end": declared_end, "missing_bytes": missing},
             f"The '{last.id}' section declares {missing:,} more bytes than the file holds: the file is truncated, "
@@ -155,7 +150,7 @@ def structure(media: MediaInfo, end_s: float) -> list[Finding]:
         ))
     elif declared_end < media.size_bytes:
         extra = media.size_bytes - declared_end
-        findings.append(_finding(
+        findings.append(whole_file_finding(
             "metadata-structure", "notice", 0.5, end_s,
             {"layout": layout, "file_size": media.size_bytes, "declared_end": declared_end, "extra_bytes": extra},
             f"The file has {extra:,} bytes after the end of its declared structure. Players ignore them; they may "
@@ -170,7 +165,7 @@ def streams(media: MediaInfo, end_s: float) -> list[Finding]:
     if len(audio) < 2 and not others:
         return []
     listed = ", ".join(f"stream {s.index}: {s.codec_type} {s.codec_name}" for s in media.streams)
-    return [_finding(
+    return [whole_file_finding(
         "metadata-streams", "info", 0.0, end_s, {"streams": listed},
         f"The file holds {len(media.streams)} streams ({listed}); only stream {media.audio_stream_index} was "
         "analysed. Other audio streams could hold different material.",
@@ -202,7 +197,7 @@ def exemplar(media: MediaInfo, reference: MediaInfo, end_s: float) -> list[Findi
     if not differences:
         return []
     listed = "; ".join(f"{k}: {v['recording']} (exemplar: {v['exemplar']})" for k, v in differences.items())
-    return [_finding(
+    return [whole_file_finding(
         "exemplar-difference", "notice", min(1.0, 0.2 * len(differences)), end_s, {"differences": differences},
         f"The recording differs from the exemplar made on the claimed device and app in: {listed}. A file "
         "straight from the same app and settings would normally match; differences suggest another app, other "
