@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from evidence.analysis import is_located
+from evidence.detectors.enf import HumSignal
 from evidence.detectors.grid import recording_track
 from evidence.media import Audio
 from evidence.report import EnfTrack, Excerpt, Finding
@@ -50,9 +51,10 @@ def excerpts(audio: Audio, findings: list[Finding]) -> list[Excerpt]:
     return [excerpt(audio, i, f.start_s) for i, f in chosen[:MAX_EXCERPTS]]
 
 
-def enf_track(audio: Audio) -> EnfTrack | None:
-    hum, track = recording_track(audio)
+def enf_track(hum_signal: HumSignal, duration_s: float) -> EnfTrack | None:
+    hum = hum_signal.hum
     if hum is None:
         return None
+    track = recording_track(hum_signal, duration_s)
     return EnfTrack(grid_hz=hum.grid_hz, harmonic=hum.harmonic, step_s=1.0,
                     frequency_hz=[None if np.isnan(v) else round(float(v), 4) for v in track])

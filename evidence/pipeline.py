@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from evidence import TOOL_NAME, __version__, analysis, custody, media
-from evidence.detectors import Context
+from evidence.detectors import Context, enf
 from evidence.errors import IntegrityError
 from evidence.excerpts import enf_track, excerpts
 from evidence.fingerprint import FileHashes, fingerprints, hash_file
@@ -77,6 +77,7 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         audio, info = timed("decode", media.decode_for_analysis, source, info, progress)
         prints = prints_future.result()
 
+    hum = timed("hum_search", enf.hum_signal, audio) if options.analyse else None
     if options.analyse:
         context = Context(
             media=info,
@@ -84,6 +85,7 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
             modified_utc=modified_before,
             exemplar=media.probe(options.exemplar) if options.exemplar else None,
             grid_csv=str(options.grid_csv) if options.grid_csv else None,
+            hum=hum,
         )
         findings, result = timed("analyse", analysis.analyse, audio, context, progress)
     else:
@@ -95,7 +97,7 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
     figures, hum_track = [], None
     if options.analyse:
         findings, result = analysis.with_speech_context(findings, result, transcript)
-        figures, hum_track = timed("excerpts", lambda: (excerpts(audio, findings), enf_track(audio)))
+        figures, hum_track = timed("excerpts", lambda: (excerpts(audio, findings), enf_track(hum, audio.duration_s)))
 
     hashes_after, size_after, modified_after = timed("hash_after", _file_state, source, progress)
     return Report(

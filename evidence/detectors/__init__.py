@@ -1,10 +1,16 @@
 """Integrity detectors. Each module has NAME, DESCRIPTION, PARAMETERS (units in the names) and
 `detect(audio: Audio, ctx: Context) -> list[Finding]`; evidence.analysis runs them in order."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from evidence.media import MediaInfo
 from evidence.report import Finding
+
+if TYPE_CHECKING:
+    from evidence.detectors.enf import HumSignal
 
 
 @dataclass(frozen=True)
@@ -13,7 +19,8 @@ class Context:
 
     `claimed_date` is as the user wrote it (ISO 8601, checked by the CLI); `modified_utc` is the
     file's modification time; `exemplar` describes a recording made on the claimed device and app;
-    `grid_csv` is a grid frequency record. A detector module may also define `note(ctx) -> str`
+    `grid_csv` is a grid frequency record; `hum` is the hum found once for all the ENF tests (a
+    detector given none searches for it itself). A detector module may also define `note(ctx) -> str`
     (what it could not check, and why) and `skip_reason(ctx) -> str` (why it cannot run at all)."""
 
     media: MediaInfo
@@ -21,6 +28,7 @@ class Context:
     modified_utc: str | None = None
     exemplar: MediaInfo | None = None
     grid_csv: str | None = None
+    hum: HumSignal | None = None
 
 
 def whole_file_finding(kind: str, severity: str, score: float, duration_s: float, details: dict,

@@ -157,21 +157,37 @@ def phase_jumps(p: np.ndarray, window: int, gap: int) -> tuple[np.ndarray, np.nd
     return out_jump, out_consistency, out_level, out_lower
 
 
-def detect(audio: Audio, ctx: Context) -> list[Finding]:
+@dataclass(frozen=True)
+class HumSignal:
+    """The hum the ENF tests follow: the lowest strong harmonic (None without hum) and its phasors."""
+
+    hum: Hum | None
+    phasors: np.ndarray
+
+
+def hum_signal(audio: Audio) -> HumSignal:
+    """Search the hum once; the ENF test, the grid check and the report's ENF track all use it."""
     work = to_work_rate(audio)
     hums = find_hum(work)
+    if not hums:
+        return HumSignal(None, np.zeros(0, dtype=np.complex128))
+    # Speech interferes least at the lowest frequencies, so the lowest strong harmonic is followed.
+    hum = min(hums, key=lambda h: h.harmonic)
+    return HumSignal(hum, phasors(work, hum.frequency_hz))
+
+
+def detect(audio: Audio, ctx: Context) -> list[Finding]:
+    signal_ = ctx.hum if ctx.hum is not None else hum_signal(audio)
+    hum, p = signal_.hum, signal_.phasors
     frame_s = PARAMETERS["frame_s"]
     window = int(round(PARAMETERS["window_s"] / frame_s))
     gap = int(round(PARAMETERS["gap_s"] / frame_s))
-    if not hums:
+    if hum is None:
         return [whole_file_finding(
             "enf-insufficient", "info", 0.0, audio.duration_s, {"min_snr_db": PARAMETERS["min_snr_db"]},
             "No mains hum strong enough to test was found, so the ENF test could not look for cuts. "
                         "This says nothing either way about editing.",
         )]
-    # Speech interferes least at the lowest frequencies, so the lowest strong harmonic is followed.
-    hum = min(hums, key=lambda h: h.harmonic)
-    p = phasors(work, hum.frequency_hz)
     jump, consistency, level, lower_db = phase_jumps(p, window, gap)
     # The phase means something only where the hum is there: consistent, and near its usual level.
     usual_db = 20 * np.log10(np.median(np.abs(p)) + 1e-30)

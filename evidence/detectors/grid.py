@@ -68,16 +68,13 @@ def read_grid_csv(path: Path) -> tuple[datetime, np.ndarray]:
     return start, track
 
 
-def recording_track(audio: Audio) -> tuple[enf.Hum | None, np.ndarray]:
-    """The harmonic followed, and the hum's frequency (Hz, referred to the grid's fundamental) for each
-    whole second, NaN where unusable. No hum: (None, all NaN)."""
-    work = enf.to_work_rate(audio)
-    hums = enf.find_hum(work)
-    seconds = int(audio.duration_s)
-    if not hums or seconds == 0:
-        return None, np.full(seconds, np.nan)
-    hum = min(hums, key=lambda h: h.harmonic)
-    p = enf.phasors(work, hum.frequency_hz)
+def recording_track(hum_signal: enf.HumSignal, duration_s: float) -> np.ndarray:
+    """The hum's frequency (Hz, referred to the grid's fundamental) for each whole second, NaN where
+    unusable; all NaN without hum."""
+    hum, p = hum_signal.hum, hum_signal.phasors
+    seconds = int(duration_s)
+    if hum is None or seconds == 0:
+        return np.full(seconds, np.nan)
     frames_per_s = int(round(1 / enf.PARAMETERS["frame_s"]))
     usable = min(len(p) - 1, seconds * frames_per_s)
     lag = (p[1 : usable + 1] * np.conj(p[:usable]))[: usable // frames_per_s * frames_per_s]
@@ -88,7 +85,7 @@ def recording_track(audio: Audio) -> tuple[enf.Hum | None, np.ndarray]:
     level = np.abs(p[: len(track) * frames_per_s]).reshape(-1, frames_per_s).mean(axis=1)
     usual = np.median(level)
     ok = (consistency >= enf.PARAMETERS["min_consistency"]) & (level >= usual * 10 ** (-enf.PARAMETERS["level_gate_db"] / 20))
-    return hum, np.where(ok, track, np.nan)
+    return np.where(ok, track, np.nan)
 
 
 def best_offset(recording: np.ndarray, grid: np.ndarray) -> tuple[int, float, int, float]:
@@ -125,7 +122,7 @@ def skip_reason(ctx: Context) -> str:
 
 def detect(audio: Audio, ctx: Context) -> list[Finding]:
     end_s = audio.duration_s
-    _, track = recording_track(audio)
+    track = recording_track(ctx.hum if ctx.hum is not None else enf.hum_signal(audio), audio.duration_s)
     valid_s = int(np.sum(~np.isnan(track)))
     if valid_s < PARAMETERS["min_valid_s"]:
         return [whole_file_finding(
