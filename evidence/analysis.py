@@ -10,6 +10,9 @@ from evidence.timecode import hms_ms
 
 DETECTORS = [silence, background, enf, grid, bandwidth, metadata]
 
+NOT_APPLIED = "Could not be applied: "
+"""How a test that ran but found nothing it could examine (no mains hum, say) is noted."""
+
 NOT_YET_IMPLEMENTED = [
     ("splice", "Sample-level steps or clicks not explained by the signal; DC offset jumps."),
 ]
@@ -37,7 +40,7 @@ def _places(findings: list[Finding]) -> str:
 def conclusion(located: list[Finding], file_level: list[Finding], tests: list[TestRecord]) -> str:
     """GUIDE.md's wording: what was found where, by which tests, and that nothing found proves nothing."""
     ran = ", ".join(t.name for t in tests if t.ran) or "none"
-    unusable = [t.name for t in tests if not t.ran and t.note.startswith("Could not")]
+    unusable = [t.name for t in tests if not t.ran and t.note.startswith(NOT_APPLIED)]
     marked = [f for f in located if f.severity in ("notice", "concern")]
     if marked:
         text = (f"Indications consistent with editing, muting or loss of audio were found at: {_places(marked)}. "
@@ -73,7 +76,7 @@ def analyse(audio: Audio, ctx: Context, progress: ProgressCallback = no_progress
         unusable = [f.explanation for f in found if f.kind.endswith("-insufficient")]
         if unusable:
             tests.append(TestRecord(name=detector.NAME, description=detector.DESCRIPTION, ran=False,
-                                    note="Could not be applied: " + " ".join(unusable)))
+                                    note=NOT_APPLIED + " ".join(unusable)))
         else:
             note = detector.note(ctx) if hasattr(detector, "note") else ""
             tests.append(TestRecord(name=detector.NAME, description=detector.DESCRIPTION, ran=True, note=note))
