@@ -81,7 +81,7 @@ def measure_one(path: Path) -> dict:
     render_s = time.perf_counter() - start
     return {
         "duration_s": report.media.decoded_duration_s,
-        "timings_s": {**report.timings, "render_outputs": round(render_s, 3)},
+        "timings_s": {**report.run.timings_s, "render_outputs": round(render_s, 3)},
         "run_s": round(run_s, 3),
         "peak_rss_mb_after_stage": {k: round(v) for k, v in peaks.items()},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -4,6 +4,7 @@ the last so that a solicitor can correct it."""
 from __future__ import annotations
 
 import io
+import zipfile
 
 from docx import Document
 from docx.shared import Pt
@@ -86,6 +87,17 @@ def to_docx(report: Report) -> bytes:
     doc.add_paragraph("Signature: _________________   Date: ______________________")
     out = io.BytesIO()
     doc.save(out)
+    return _without_zip_times(out.getvalue())
+
+
+def _without_zip_times(docx_bytes: bytes) -> bytes:
+    """The same package with every member dated 1980-01-01, so that the same report gives the same bytes
+    (python-docx stamps each zip member with the time of saving)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx_bytes)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0)), src.read(item),
+                         compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 

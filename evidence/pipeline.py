@@ -21,7 +21,7 @@ from evidence.errors import IntegrityError
 from evidence.excerpts import enf_track, excerpts
 from evidence.fingerprint import FileHashes, fingerprints, hash_file
 from evidence.progress import ProgressCallback, no_progress
-from evidence.report import SCHEMA_VERSION, Analysis, FileRecord, Provenance, Report, ToolInfo
+from evidence.report import SCHEMA_VERSION, Analysis, FileRecord, Provenance, Report, RunRecord, ToolInfo
 from evidence.transcribe import TranscribeOptions, marks, transcribe
 
 
@@ -103,7 +103,6 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
     return Report(
         schema_version=SCHEMA_VERSION,
         tool=tool_info(),
-        generated_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         file=FileRecord(
             path=str(source),
             name=source.name,
@@ -126,10 +125,10 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
             "detectors": analysis.parameters(),
             **({"transcript_marks": dict(marks.PARAMETERS)} if transcript is not None else {}),
         },
-        timings=timings,
         excerpts=figures,
         enf_track=hum_track,
         custody_log=custody_log,
+        run=RunRecord(generated_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"), timings_s=timings),
     )
 
 

@@ -19,7 +19,7 @@ from evidence.errors import InputError
 from evidence.fingerprint import FileHashes, Fingerprints
 from evidence.media import MediaInfo
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "2.0"
 
 Severity = Literal["info", "notice", "concern"]
 
@@ -166,10 +166,18 @@ class EnfTrack:
 
 
 @dataclass(frozen=True)
+class RunRecord:
+    """What differs from one run to the next, kept apart so that the rest of the report (and the PDF
+    drawn from it) is byte-identical for the same input, options and tool version."""
+
+    generated_utc: str
+    timings_s: dict[str, float]
+
+
+@dataclass(frozen=True)
 class Report:
     schema_version: str
     tool: ToolInfo
-    generated_utc: str
     file: FileRecord
     media: MediaInfo
     fingerprints: Fingerprints
@@ -178,10 +186,10 @@ class Report:
     transcript: Transcript | None
     provenance: Provenance
     parameters: dict[str, Any]
-    timings: dict[str, float]
-    excerpts: list[Excerpt] = field(default_factory=list)
-    enf_track: EnfTrack | None = None
-    custody_log: list[str] = field(default_factory=list)
+    excerpts: list[Excerpt]
+    enf_track: EnfTrack | None
+    custody_log: list[str]
+    run: RunRecord
 
 
 def to_dict(report: Report) -> dict[str, Any]:

@@ -40,7 +40,7 @@ def test_every_page_is_a4_with_numbered_footer_and_hash(pdf, speech_report):
 def test_bookmarks_for_every_section(pdf):
     titles = [item.title for item in pdf.outline if not isinstance(item, list)]
     assert titles == ["1. File identification", "2. Technical metadata", "3. Integrity findings",
-                      "4. Transcript", "5. Provenance notes", "6. Methods and limitations"]
+                      "4. Transcript", "5. Provenance notes", "6. Methods and limitations", "7. Run record"]
 
 
 def test_index_links_to_sections(pdf):

@@ -74,7 +74,6 @@ def cover(report: Report) -> list:
         ("File SHA-256", _mono(report.file.hashes_before.sha256)),
         ("Duration", _seconds(report.media.decoded_duration_s)),
         ("Prepared by", prov.prepared_by),
-        ("Date prepared (UTC)", report.generated_utc),
         ("Tool", f"{report.tool.name} {report.tool.version}"),
     ]
     return [
@@ -324,4 +323,19 @@ def methods(report: Report) -> list:
     return story
 
 
-SECTIONS = [cover, identification, technical, integrity, transcript, provenance, methods]
+def run_record(report: Report) -> list:
+    run = report.run
+    rows = [["Stage", "Wall time (s)"]] + [[escape(stage), f"{seconds:.3f}"] for stage, seconds in run.timings_s.items()]
+    return [
+        Heading("7. Run record", 0, "run"),
+        _p("The only part of this bundle that differs from one run to the next: when the report was made and "
+           "how long each stage took. Everything before this section, and every field of the attached "
+           "report.json outside its <i>run</i> block, is the same for the same recording, declarations, "
+           "options and tool version."),
+        _field_table([("Report made (UTC)", run.generated_utc)]),
+        Spacer(1, 8),
+        _table(rows, [200, 100], header=True),
+    ]
+
+
+SECTIONS = [cover, identification, technical, integrity, transcript, provenance, methods, run_record]
