@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from cli.progress import progress_bars
-from evidence import __version__, custody, media, pipeline
+from evidence import __version__, custody, media, pipeline, signing
 from evidence.bundle import render
 from evidence.errors import EvidenceError
 from evidence.exports import to_txt
@@ -85,6 +85,21 @@ grid_option = click.option(
 case_option = click.option(
     "--case", "case_dir", type=click.Path(file_okay=False, path_type=Path),
     help="Case folder (evidence case init): this command and its outputs are logged in its custody log.")
+
+
+def sign_options(f):
+    f = click.option("--sign-passphrase", envvar="EVIDENCE_SIGN_PASSPHRASE",
+                     help="Passphrase of the --sign key (better: set EVIDENCE_SIGN_PASSPHRASE, which "
+                          "other users cannot see in the process list).")(f)
+    f = click.option("--sign", "sign_key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Sign the PDF bundle (PAdES) with this PKCS#12 key (.p12/.pfx). See docs/signing.md.")(f)
+    return f
+
+
+def _signer(sign_key: Path | None, passphrase: str | None):
+    return signing.load_signer(sign_key, passphrase) if sign_key else None
+
+
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the JSON result on stdout.")
 
@@ -94,7 +109,7 @@ def _log_to_case(case_dir: Path | None, action: str, file_sha256: str | None, ou
     if case_dir is None:
         return
     options = {k: v for k, v in click.get_current_context().params.items()
-               if k not in ("quiet", "as_json", "case_dir") and v not in (None, False)}
+               if k not in ("quiet", "as_json", "case_dir", "sign_passphrase") and v not in (None, False)}
     custody.log_run(case_dir, None, action, file_sha256, {"options": options}, outputs)
 
 
@@ -137,11 +152,12 @@ def cli(debug: bool) -> None:
 @case_option
 @click.option("--no-transcript", is_flag=True, help="Skip transcription.")
 @transcription_options
+@sign_options
 @quiet_option
 @json_option
 def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date, claimed_place, transferred,
         others_present, exemplar, grid_csv, prepared_by, notes, case_dir, no_transcript, model_dir, language,
-        threads, quiet, as_json):
+        threads, sign_key, sign_passphrase, quiet, as_json):
     """Examine RECORDING: hashes, integrity analysis, transcript, and a PDF bundle in OUTDIR."""
     provenance = Provenance(
         case_ref=case_ref, exhibit=exhibit, recorded_by=recorded_by, device=device,
@@ -156,9 +172,10 @@ def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date,
         grid_csv=grid_csv,
         case_dir=case_dir,
     )
+    signer = _signer(sign_key, sign_passphrase)  # a bad key fails before the long work
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)
-    written = write_folder(outdir, artifacts(report))
+    written = write_folder(outdir, artifacts(report, signer=signer))
     _log_to_case(case_dir, "run", report.file.hashes_before.sha256, written)
     if as_json:
         _print_json(to_dict(report))
@@ -261,12 +278,15 @@ def analyse(recording, report_path, claimed_date, exemplar, grid_csv, case_dir, 
 @click.argument("report_path", metavar="REPORT.json", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "pdf_path", type=click.Path(path_type=Path), required=True, help="PDF to write.")
 @case_option
-def bundle(report_path, pdf_path, case_dir):
+@sign_options
+def bundle(report_path, pdf_path, case_dir, sign_key, sign_passphrase):
     """Render the PDF bundle again from REPORT.json, without re-analysing."""
     if case_dir:
         custody.require_case(case_dir)  # a wrong case folder fails before anything is written
+    signer = _signer(sign_key, sign_passphrase)
     report = load(report_path)
-    written = write_file(pdf_path, render(report))
+    pdf = render(report)
+    written = write_file(pdf_path, signing.sign_pdf(pdf, signer) if signer else pdf)
     _log_to_case(case_dir, "bundle", report.file.hashes_before.sha256, [written])
     click.echo(f"Wrote {pdf_path}")
 
@@ -274,22 +294,30 @@ def bundle(report_path, pdf_path, case_dir):
 @cli.command()
 @click.argument("recording", type=RECORDING)
 @click.argument("reference", metavar="REPORT.json|BUNDLE.pdf", type=click.Path(path_type=Path))
+@click.option("--trust-root", "trust_roots", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Certificate (PEM/DER) whose chain identifies a bundle's signer; repeatable.")
 @case_option
 @json_option
-def verify(recording, reference, case_dir, as_json):
-    """Check that RECORDING is the file a report or bundle describes. Exit 0 only on MATCH."""
+def verify(recording, reference, trust_roots, case_dir, as_json):
+    """Check that RECORDING is the file a report or bundle describes, and a bundle's signatures.
+    Exit 0 only on MATCH with every signature (if any) intact."""
     if case_dir:
         custody.require_case(case_dir)
-    result = verify_file(recording, reference)
+    result = verify_file(recording, reference, list(trust_roots))
     _log_to_case(case_dir, f"verify: {result.status}", result.actual_sha256, [])
     if as_json:
-        _print_json({**dataclasses.asdict(result), "matches": result.matches})
+        _print_json({**dataclasses.asdict(result), "matches": result.matches, "ok": result.ok})
     else:
         click.echo(result.status)
         click.echo(result.explanation)
         click.echo(f"Expected SHA-256: {result.expected_sha256}")
         click.echo(f"Actual SHA-256:   {result.actual_sha256}")
-    sys.exit(0 if result.matches else 1)
+        for sig in result.signatures or []:
+            click.echo(f"Signature:        {sig.signer}, signed {sig.signing_time_utc or 'at an unknown time'}")
+            click.echo(f"                  {sig.explanation}")
+        if result.signatures == []:
+            click.echo("Signature:        none (the bundle is not signed)")
+    sys.exit(0 if result.ok else 1)
 
 
 @cli.group()

@@ -69,16 +69,18 @@ def write_folder(outdir: str | os.PathLike, files: dict[str, bytes]) -> list[Pat
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def artifacts(report, bundle: bool = True) -> dict[str, bytes]:
-    """Every output of a run, rendered from the report: report.json, bundle.pdf, transcript.txt, .srt,
-    .vtt and .docx."""
+def artifacts(report, bundle: bool = True, signer=None) -> dict[str, bytes]:
+    """Every output of a run, rendered from the report: report.json, bundle.pdf (signed when a `signer`
+    from evidence.signing.load_signer is given), transcript.txt, .srt, .vtt and .docx."""
     from evidence import bundle as pdf_bundle
     from evidence.exports import EXPORTS
     from evidence.report import to_json
+    from evidence.signing import sign_pdf
 
     files = {"report.json": to_json(report).encode("utf-8")}
     if bundle:
-        files["bundle.pdf"] = pdf_bundle.render(report)
+        pdf = pdf_bundle.render(report)
+        files["bundle.pdf"] = sign_pdf(pdf, signer) if signer else pdf
     if report.transcript is not None:
         files.update({f"transcript.{ext}": render(report) for ext, render in EXPORTS.items()})
     return files

@@ -10,6 +10,7 @@ from evidence.bundle import read_attached_report
 from evidence.errors import InputError
 from evidence.fingerprint import audio_content_hash, hash_file
 from evidence.report import Report, load
+from evidence.signing import SignatureCheck, check_signatures
 
 MATCH = "MATCH"
 MISMATCH = "MISMATCH"
@@ -26,24 +27,37 @@ class VerifyResult:
     expected_audio_sha256: str
     actual_audio_sha256: str | None
     explanation: str
+    signatures: list[SignatureCheck] | None = None
+    """The bundle's signatures (empty when it is unsigned); None when the reference is a JSON report."""
 
     @property
     def matches(self) -> bool:
         return self.status == MATCH
 
+    @property
+    def ok(self) -> bool:
+        """The file matches and every signature on the bundle (if any) is intact and covers it all."""
+        return self.matches and all(s.ok for s in self.signatures or [])
+
+
+def _is_pdf(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    with open(path, "rb") as f:
+        return f.read(5) == b"%PDF-"
+
 
 def load_reference(path: str | Path) -> Report:
     """A JSON report, or the report attached to a bundle PDF."""
     p = Path(path)
-    if p.is_file():
-        with open(p, "rb") as f:
-            if f.read(5) == b"%PDF-":
-                return read_attached_report(p)
-    return load(p)
+    return read_attached_report(p) if _is_pdf(p) else load(p)
 
 
-def verify(recording: str | Path, reference: str | Path) -> VerifyResult:
+def verify(recording: str | Path, reference: str | Path, trust_roots: list[Path] = ()) -> VerifyResult:
+    """Compare RECORDING with the report or bundle; for a bundle, also check its signatures offline
+    (`trust_roots`: certificates whose chains count as identifying the signer)."""
     report = load_reference(reference)
+    signatures = check_signatures(reference, trust_roots) if _is_pdf(Path(reference)) else None
     source = media.check_readable(recording)
     actual = hash_file(source).sha256
     expected = report.file.hashes_before.sha256
@@ -78,4 +92,5 @@ def verify(recording: str | Path, reference: str | Path) -> VerifyResult:
         expected_audio_sha256=expected_audio,
         actual_audio_sha256=actual_audio,
         explanation=explanation,
+        signatures=signatures,
     )
