@@ -6,17 +6,17 @@ import io
 import json
 from xml.sax.saxutils import escape
 
-from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Image, KeepTogether, PageBreak, Spacer
 
 from evidence.analysis import is_located
 from evidence.bundle.figures import enf_plot, spectrogram_png, timeline, waveform
-from evidence.bundle.layout import FRAME_WIDTH_PT, GRID, SHADE, STYLES, Heading, table_of_contents
+from evidence.bundle.blocks import field_table, grid_table, mono, para
+from evidence.bundle.layout import FRAME_WIDTH_PT, Heading, table_of_contents
 from evidence.excerpts import CONTEXT_S
 from evidence.exports import DRAFT_NOTICE, transcript_lines
 from evidence.report import Report
 from evidence.timecode import hms, hms_ms
 
-NOT_STATED = "not stated"
 CHROMAPRINT_SHOWN = 240
 
 SCOPE_NOTE = (
@@ -29,38 +29,6 @@ ABSENCE_NOTE = (
 )
 
 
-def _p(text: str, style: str = "body") -> Paragraph:
-    return Paragraph(text, STYLES[style])
-
-
-def _e(value) -> str:
-    return escape(str(value)) if value not in (None, "") else f"<i>{NOT_STATED}</i>"
-
-
-def _table(rows: list[list], widths: list[float], header: bool = False) -> Table:
-    cells = [[c if not isinstance(c, str) else _p(c, "cell") for c in row] for row in rows]
-    table = Table(cells, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
-    style = [
-        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-    ]
-    style.append(("BACKGROUND", (0, 0), (-1, 0), SHADE) if header else ("BACKGROUND", (0, 0), (0, -1), SHADE))
-    table.setStyle(TableStyle(style))
-    return table
-
-
-def _field_table(rows: list[tuple[str, object]]) -> Table:
-    label_w = 125
-    return _table([[_p(escape(k), "cell_bold"), v if isinstance(v, Paragraph) else _e(v)] for k, v in rows],
-                  [label_w, FRAME_WIDTH_PT - label_w])
-
-
-def _mono(value: str | None) -> Paragraph | str:
-    return _p(escape(value), "mono") if value else f"<i>{NOT_STATED}</i>"
-
-
 def _seconds(value: float | None) -> str:
     return f"{value:.3f} s ({hms(value)})" if value is not None else "unknown"
 
@@ -71,22 +39,22 @@ def cover(report: Report) -> list:
         ("Exhibit", prov.exhibit),
         ("Case reference", prov.case_ref),
         ("Recording", report.file.name),
-        ("File SHA-256", _mono(report.file.hashes_before.sha256)),
+        ("File SHA-256", mono(report.file.hashes_before.sha256)),
         ("Duration", _seconds(report.media.decoded_duration_s)),
         ("Prepared by", prov.prepared_by),
         ("Tool", f"{report.tool.name} {report.tool.version}"),
     ]
     return [
         Spacer(1, 40),
-        _p("Recording integrity bundle", "title"),
-        _p(escape(report.file.name), "subtitle"),
+        para("Recording integrity bundle", "title"),
+        para(escape(report.file.name), "subtitle"),
         Spacer(1, 24),
-        _field_table(rows),
+        field_table(rows),
         Spacer(1, 18),
-        _p(SCOPE_NOTE),
-        _p(ABSENCE_NOTE),
+        para(SCOPE_NOTE),
+        para(ABSENCE_NOTE),
         PageBreak(),
-        _p("Index", "h1"),
+        para("Index", "h1"),
         table_of_contents(),
         PageBreak(),
     ]
@@ -105,24 +73,24 @@ def identification(report: Report) -> list:
         ("Path examined", f.path),
         ("Size", f"{f.size_bytes:,} bytes"),
         ("Last modified (UTC)", f.modified_utc),
-        ("SHA-256 (before)", _mono(f.hashes_before.sha256)),
-        ("SHA-256 (after)", _mono(f.hashes_after.sha256)),
-        ("MD5", _mono(f.hashes_before.md5)),
-        ("Unchanged by examination", _p(unchanged, "cell")),
-        ("Audio content SHA-256", _mono(fp.audio_content_sha256)),
+        ("SHA-256 (before)", mono(f.hashes_before.sha256)),
+        ("SHA-256 (after)", mono(f.hashes_after.sha256)),
+        ("MD5", mono(f.hashes_before.md5)),
+        ("Unchanged by examination", para(unchanged, "cell")),
+        ("Audio content SHA-256", mono(fp.audio_content_sha256)),
         ("Audio content hashed as", fp.audio_content_format),
-        ("Chromaprint", _p(escape(chroma[:CHROMAPRINT_SHOWN] + ("…" if len(chroma) > CHROMAPRINT_SHOWN else "")),
+        ("Chromaprint", para(escape(chroma[:CHROMAPRINT_SHOWN] + ("…" if len(chroma) > CHROMAPRINT_SHOWN else "")),
                            "mono_wrap") if chroma else None),
         ("Chromaprint note", fp.chromaprint_note + (" (complete fingerprint in the attached report.json)"
                                                     if chroma and len(chroma) > CHROMAPRINT_SHOWN else "")),
     ]
     return [
         Heading("1. File identification", 0, "identification"),
-        _p("The hashes identify exactly which file was examined. The SHA-256 of the file's bytes changes if a "
+        para("The hashes identify exactly which file was examined. The SHA-256 of the file's bytes changes if a "
            "single byte changes. The audio content hash is computed over the decoded audio, so it is the same "
            "for the same audio stored in a different container (for example WAV converted losslessly to FLAC). "
            "The Chromaprint is an acoustic fingerprint that survives re-encoding."),
-        _field_table(rows),
+        field_table(rows),
     ]
 
 
@@ -143,23 +111,23 @@ def technical(report: Report) -> list:
         ("Stream bit rate", f"{a.bit_rate:,} bit/s" if a.bit_rate else None),
         ("Decoded with", f"ffmpeg {m.ffmpeg_version}"),
     ]
-    story = [Heading("2. Technical metadata", 0, "technical"), _field_table(rows)]
+    story = [Heading("2. Technical metadata", 0, "technical"), field_table(rows)]
     if m.tags:
         story += [Heading("Container tags", 1, "technical-tags"),
-                  _field_table(sorted(m.tags.items()))]
+                  field_table(sorted(m.tags.items()))]
     for s in m.streams:
         if s.tags:
             story += [Heading(f"Stream {s.index} tags ({s.codec_type})", 1, f"technical-stream-{s.index}"),
-                      _field_table(sorted(s.tags.items()))]
+                      field_table(sorted(s.tags.items()))]
     others = [s for s in m.streams if s.index != m.audio_stream_index]
     if others:
         story += [Heading("Other streams (not analysed)", 1, "technical-other"),
-                  _field_table([(f"Stream {s.index}", f"{s.codec_type}: {s.codec_long_name or s.codec_name}")
+                  field_table([(f"Stream {s.index}", f"{s.codec_type}: {s.codec_long_name or s.codec_name}")
                                 for s in others])]
     if m.decode_messages:
         story += [Heading("Decoder messages", 1, "technical-decoder"),
-                  _p("ffmpeg reported the following while decoding; they can indicate damaged or unusual data."),
-                  *[_p(escape(line), "mono") for line in m.decode_messages]]
+                  para("ffmpeg reported the following while decoding; they can indicate damaged or unusual data."),
+                  *[para(escape(line), "mono") for line in m.decode_messages]]
     return story
 
 
@@ -169,9 +137,9 @@ def integrity(report: Report) -> list:
     story = [
         Heading("3. Integrity findings", 0, "integrity"),
         Heading("Conclusion", 1, "integrity-conclusion"),
-        _p(escape(report.analysis.conclusion)),
-        _p(ABSENCE_NOTE),
-        _p("Overview: the whole recording, with every finding that concerns a point or stretch of it marked "
+        para(escape(report.analysis.conclusion)),
+        para(ABSENCE_NOTE),
+        para("Overview: the whole recording, with every finding that concerns a point or stretch of it marked "
            "(findings about the file as a whole are in the table only).", "small"),
         timeline(located, duration_s, FRAME_WIDTH_PT),
         Heading("Tests", 1, "integrity-tests"),
@@ -180,9 +148,9 @@ def integrity(report: Report) -> list:
         rows = [["Test", "Ran", "What it looks for / why it did not run"]]
         rows += [[escape(t.name), "yes" if t.ran else "no", escape(t.description + (f" {t.note}" if t.note else ""))]
                  for t in report.analysis.tests]
-        story.append(_table(rows, [110, 35, FRAME_WIDTH_PT - 145], header=True))
+        story.append(grid_table(rows, [110, 35, FRAME_WIDTH_PT - 145], header=True))
     else:
-        story.append(_p("No integrity tests ran."))
+        story.append(para("No integrity tests ran."))
     story.append(Heading("Findings", 1, "integrity-findings"))
     if report.findings:
         rows = [["Where", "Finding", "Strength", "What was seen"]]
@@ -193,12 +161,12 @@ def integrity(report: Report) -> list:
                 f"{escape(f.severity)}<br/>score {f.score:.2f}",
                 escape(f.explanation),
             ])
-        story.append(_table(rows, [92, 118, 62, FRAME_WIDTH_PT - 272], header=True))
+        story.append(grid_table(rows, [92, 118, 62, FRAME_WIDTH_PT - 272], header=True))
     else:
-        story.append(_p("No findings."))
+        story.append(para("No findings."))
     if report.enf_track is not None:
         story += [Heading("Mains hum (ENF) over the recording", 1, "integrity-enf"),
-                  _p("The hum's frequency once a second; gaps are seconds where it could not be followed. Lines "
+                  para("The hum's frequency once a second; gaps are seconds where it could not be followed. Lines "
                      "mark the located findings.", "small"),
                   enf_plot(report.enf_track, located, FRAME_WIDTH_PT)]
     if report.excerpts:
@@ -206,7 +174,7 @@ def integrity(report: Report) -> list:
         for ex in report.excerpts:
             f = report.findings[ex.finding_index]
             story.append(KeepTogether([
-                _p(f"<b>{hms_ms(f.start_s)}</b>: {escape(f.kind)} ({escape(f.severity)}). Waveform, then "
+                para(f"<b>{hms_ms(f.start_s)}</b>: {escape(f.kind)} ({escape(f.severity)}). Waveform, then "
                    "spectrogram (0 to "
                    f"{ex.max_hz / 1000:g} kHz, dark = loud), {2 * CONTEXT_S:g} s around the finding; the red line "
                    "marks it.", "small"),
@@ -220,27 +188,27 @@ def integrity(report: Report) -> list:
 
 def transcript(report: Report) -> list:
     t = report.transcript
-    story = [Heading("4. Transcript", 0, "transcript"), _p(f"<b>{escape(DRAFT_NOTICE)}</b>")]
+    story = [Heading("4. Transcript", 0, "transcript"), para(f"<b>{escape(DRAFT_NOTICE)}</b>")]
     if t is None:
-        return story + [_p("No transcript was produced for this bundle.")]
-    story.append(_p(
+        return story + [para("No transcript was produced for this bundle.")]
+    story.append(para(
         f"Engine {escape(t.engine)} ({escape(t.engine_version)}), model {escape(t.model.name)} "
         f"(SHA-256 {escape(t.model.sha256)}), language {escape(t.language)}. Times are from the start of "
         "the recording (hours:minutes:seconds).", "small"))
     body = transcript_lines(report)
     if not body:
-        return story + [_p("No speech was transcribed.")]
-    story.append(_p("[unclear: word?] marks a word the recogniser was unsure of; [inaudible hh:mm:ss] a passage it "
+        return story + [para("No speech was transcribed.")]
+    story.append(para("[unclear: word?] marks a word the recogniser was unsure of; [inaudible hh:mm:ss] a passage it "
                     "could not transcribe reliably (its raw attempt is in the attached report.json); [pause N s] a "
                     "silence of N seconds.", "small"))
     rows = [["Line", "Time", "Text"]]
     rows += [[str(n), hms(line.start_s), escape(line.text)] for n, line in enumerate(body, 1)]
-    story.append(_table(rows, [36, 62, FRAME_WIDTH_PT - 98], header=True))
+    story.append(grid_table(rows, [36, 62, FRAME_WIDTH_PT - 98], header=True))
     story += [Spacer(1, 16), KeepTogether([
         Heading("Reviewer's certification", 1, "transcript-certification"),
-        _p("I have listened to the recording and checked this transcript against it. Corrections are marked."),
-        _p("Name: ______________________________  Role: ______________________________"),
-        _p("Signature: __________________________  Date: ______________________________"),
+        para("I have listened to the recording and checked this transcript against it. Corrections are marked."),
+        para("Name: ______________________________  Role: ______________________________"),
+        para("Signature: __________________________  Date: ______________________________"),
     ])]
     return story
 
@@ -260,16 +228,16 @@ def provenance(report: Report) -> list:
     ]
     story = [
         Heading("5. Provenance notes", 0, "provenance"),
-        _p("What the person submitting the recording declared. The software records these statements; it "
+        para("What the person submitting the recording declared. The software records these statements; it "
            "does not verify them."),
-        _field_table(rows),
+        field_table(rows),
     ]
     if p.notes:
         story += [Heading("Notes", 1, "provenance-notes")]
-        story += [_p(escape(par).replace("\n", "<br/>")) for par in p.notes.split("\n\n") if par.strip()]
+        story += [para(escape(par).replace("\n", "<br/>")) for par in p.notes.split("\n\n") if par.strip()]
     if report.custody_log:
         story += [Heading("Chain of custody", 1, "provenance-custody"),
-                  _p("The case folder's custody log at the time of this run (each entry holds the SHA-256 of the "
+                  para("The case folder's custody log at the time of this run (each entry holds the SHA-256 of the "
                      "one before it; `evidence case verify` checks the chain). It is also attached to this PDF as "
                      "custody.jsonl.", "small")]
         rows = [["#", "Time (UTC)", "Who", "What"]]
@@ -285,7 +253,7 @@ def provenance(report: Report) -> list:
             sha = e.get("file_sha256")
             rows.append([str(e.get("seq", "")), escape(str(e.get("utc", ""))), escape(str(e.get("actor", ""))),
                          escape(what + (f" ({extra})" if extra else "") + (f"; file SHA-256 {sha}" if sha else ""))])
-        story.append(_table(rows, [22, 110, 70, FRAME_WIDTH_PT - 202], header=True))
+        story.append(grid_table(rows, [22, 110, 70, FRAME_WIDTH_PT - 202], header=True))
     return story
 
 
@@ -294,29 +262,29 @@ def methods(report: Report) -> list:
     params = report.parameters
     story = [
         Heading("6. Methods and limitations", 0, "methods"),
-        _p("<b>Handling of the original.</b> The recording was opened read-only. Its SHA-256 was computed "
+        para("<b>Handling of the original.</b> The recording was opened read-only. Its SHA-256 was computed "
            "before and after the examination and both values are shown in section 1."),
-        _p("<b>Decoding.</b> The first audio stream was decoded with ffmpeg. The integrity tests and the "
+        para("<b>Decoding.</b> The first audio stream was decoded with ffmpeg. The integrity tests and the "
            f"transcription use a mono copy at {params.get('analysis_rate_hz', '?')} Hz; the audio content hash "
            "uses the stream at its own sample rate and channel count."),
-        _p("<b>Integrity tests.</b> Each test that ran is listed in section 3 with what it looks for. "
+        para("<b>Integrity tests.</b> Each test that ran is listed in section 3 with what it looks for. "
            + ABSENCE_NOTE),
     ]
     if t is not None:
         opts = ", ".join(f"{escape(str(k))}={escape(str(v))}" for k, v in sorted(t.options.items()))
         story += [
-            _p("<b>Transcription.</b> The transcript was produced automatically by the Whisper speech "
+            para("<b>Transcription.</b> The transcript was produced automatically by the Whisper speech "
                "recogniser. It is a draft that has not been verified by a person. Automatic transcripts can "
                "mishear words, miss quiet or overlapping speech, attribute nothing to speakers, and on rare "
                "occasions produce words that were not spoken. It must be checked against the recording "
                "before it is relied on."),
-            _p(f"Decoding options: {opts}.", "small"),
+            para(f"Decoding options: {opts}.", "small"),
         ]
     story += [
-        _p("<b>Machine-readable report.</b> The complete JSON report from which this PDF was rendered is "
+        para("<b>Machine-readable report.</b> The complete JSON report from which this PDF was rendered is "
            "attached to this PDF as the file <i>report.json</i>. <i>evidence verify RECORDING bundle.pdf</i> "
            "checks a file against it."),
-        _p(f"Report schema version {escape(report.schema_version)}; {escape(report.tool.name)} "
+        para(f"Report schema version {escape(report.schema_version)}; {escape(report.tool.name)} "
            f"{escape(report.tool.version)}; ffmpeg {escape(report.tool.ffmpeg_version)}; "
            f"Python {escape(report.tool.python_version)} on {escape(report.tool.platform)}.", "small"),
     ]
@@ -328,13 +296,13 @@ def run_record(report: Report) -> list:
     rows = [["Stage", "Wall time (s)"]] + [[escape(stage), f"{seconds:.3f}"] for stage, seconds in run.timings_s.items()]
     return [
         Heading("7. Run record", 0, "run"),
-        _p("The only part of this bundle that differs from one run to the next: when the report was made and "
+        para("The only part of this bundle that differs from one run to the next: when the report was made and "
            "how long each stage took. Everything before this section, and every field of the attached "
            "report.json outside its <i>run</i> block, is the same for the same recording, declarations, "
            "options and tool version."),
-        _field_table([("Report made (UTC)", run.generated_utc)]),
+        field_table([("Report made (UTC)", run.generated_utc)]),
         Spacer(1, 8),
-        _table(rows, [200, 100], header=True),
+        grid_table(rows, [200, 100], header=True),
     ]
 
 
