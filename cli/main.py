@@ -12,14 +12,15 @@ from pathlib import Path
 import click
 
 from cli.progress import progress_bars
-from evidence import __version__, custody, media, pipeline, signing
+from evidence import __version__, compare as comparing, custody, media, pipeline, signing
 from evidence.bundle import render
+from evidence.bundle.comparison import render_comparison
 from evidence.errors import EvidenceError
 from evidence.exports import to_txt
 from evidence.fingerprint import fingerprints, hash_file
 from evidence.outputs import artifacts, write_file, write_folder
 from evidence.report import Provenance, load, to_dict, to_json
-from evidence.timecode import parse_claimed
+from evidence.timecode import hms_ms, parse_claimed
 from evidence.transcribe import TranscribeOptions
 from evidence.verify import verify as verify_file
 
@@ -318,6 +319,39 @@ def verify(recording, reference, trust_roots, case_dir, as_json):
         if result.signatures == []:
             click.echo("Signature:        none (the bundle is not signed)")
     sys.exit(0 if result.ok else 1)
+
+
+@cli.command()
+@click.argument("original", type=RECORDING)
+@click.argument("copy", type=RECORDING)
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path),
+              help="Folder for compare.json and compare.pdf (timeline figure, tables, limitations).")
+@case_option
+@quiet_option
+@json_option
+def compare(original, copy, outdir, case_dir, quiet, as_json):
+    """Which stretches of ORIGINAL the COPY holds (after decoding both), what is missing, what was added,
+    and whether the order is kept. Exit 0 whatever the result."""
+    if case_dir:
+        custody.require_case(case_dir)
+    with progress_bars(quiet) as progress:
+        result = comparing.compare(original, copy, progress)
+    written = []
+    if outdir:
+        written = write_folder(outdir, {"compare.json": comparing.to_json(result).encode("utf-8"),
+                                        "compare.pdf": render_comparison(result)})
+    _log_to_case(case_dir, f"compare: {result.verdict}", result.copy.sha256, written)
+    if as_json:
+        click.echo(comparing.to_json(result), nl=False)
+        return
+    click.echo(result.verdict)
+    click.echo(result.summary)
+    for n, p in enumerate(result.pieces, 1):
+        click.echo(f"  {n:>2}. copy {hms_ms(p.copy_start_s)}-{hms_ms(p.copy_end_s)}  =  original "
+                   f"{hms_ms(p.original_start_s)}-{hms_ms(p.original_end_s)}  (offset {p.offset_s:+.3f} s, "
+                   f"bit error rate {p.bit_error_rate:.3f})")
+    for path in written:
+        click.echo(f"Wrote {path}")
 
 
 @cli.group()

@@ -15,6 +15,11 @@ LABELS = {
     "decode": "Decoding audio",
     "analyse": "Integrity analysis",
     "transcribe": "Transcribing",
+    "hash:original": "Hashing original",
+    "decode:original": "Decoding original",
+    "hash:copy": "Hashing copy",
+    "decode:copy": "Decoding copy",
+    "align": "Aligning",
 }
 
 

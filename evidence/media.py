@@ -309,16 +309,16 @@ class PcmDecoder:
 
 
 def decode_for_analysis(
-    path: Path, info: MediaInfo, progress: ProgressCallback = no_progress
+    path: Path, info: MediaInfo, progress: ProgressCallback = no_progress, rate_hz: int = ANALYSIS_RATE_HZ
 ) -> tuple[Audio, MediaInfo]:
-    """Decode the analysed stream to mono float32 at ANALYSIS_RATE_HZ, held once in memory.
+    """Decode the analysed stream to mono float32 at `rate_hz` (default ANALYSIS_RATE_HZ), held once in memory.
 
     Returns the audio and `info` completed with the decoded duration and ffmpeg's messages. A file
     whose decoding stops short of its declared duration with decoder errors is refused as damaged.
     """
-    decoder = PcmDecoder(path, info.audio_stream_index, "f32le", ANALYSIS_RATE_HZ, 1)
+    decoder = PcmDecoder(path, info.audio_stream_index, "f32le", rate_hz, 1)
     expected_s = info.audio_stream.duration_s or info.container_duration_s or 0.0
-    samples = np.empty(int(expected_s * ANALYSIS_RATE_HZ) + ANALYSIS_RATE_HZ, dtype=np.float32)
+    samples = np.empty(int(expected_s * rate_hz) + rate_hz, dtype=np.float32)
     filled = 0
     pending = b""
     for block in decoder.blocks():
@@ -330,10 +330,10 @@ def decode_for_analysis(
             samples = np.resize(samples, max(2 * len(samples), filled + len(chunk)))
         samples[filled : filled + len(chunk)] = chunk
         filled += len(chunk)
-        progress("decode", filled / ANALYSIS_RATE_HZ, expected_s)
+        progress("decode", filled / rate_hz, expected_s)
     if filled == 0:
         raise InputError(f"{path}: the audio stream decodes to no samples")
-    audio = Audio(samples=samples[:filled], sample_rate_hz=ANALYSIS_RATE_HZ)
+    audio = Audio(samples=samples[:filled], sample_rate_hz=rate_hz)
     decoded_s = audio.duration_s
     if decoder.messages and expected_s and decoded_s < expected_s - TRUNCATION_TOLERANCE_S:
         raise InputError(

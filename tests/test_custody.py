@@ -129,6 +129,8 @@ def test_every_command_on_a_case_is_logged(case, fx, tmp_path):
     assert runner.invoke(cli, ["analyse", str(stored), "-q", "-o", str(report), "--case", str(case)]).exit_code == 0
     assert runner.invoke(cli, ["bundle", str(report), "-o", str(tmp_path / "b.pdf"), "--case", str(case)]).exit_code == 0
     assert runner.invoke(cli, ["verify", str(stored), str(tmp_path / "b.pdf"), "--case", str(case)]).exit_code == 0
+    assert runner.invoke(cli, ["compare", str(stored), str(fx["speech_flac"]), "-q", "-o", str(tmp_path / "cmp"),
+                               "--case", str(case)]).exit_code == 0
     actions = [json.loads(line)["action"] for line in log_lines(case)]
-    assert actions[-3:] == ["analyse", "bundle", "verify: MATCH"]
+    assert actions[-4:] == ["analyse", "bundle", "verify: MATCH", "compare: COMPLETE COPY"]
     assert custody.verify_case(case) == []

@@ -35,6 +35,13 @@ def test_one_byte_change_is_a_mismatch(fx, analysed, tmp_path):
     assert result.actual_audio_sha256 != result.expected_audio_sha256
 
 
+def test_truncated_copy_is_a_mismatch(fx, analysed, tmp_path):
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(fx["speech"].read_bytes()[: fx["speech"].stat().st_size // 2])
+    result = verify(cut, analysed / "bundle.pdf")
+    assert result.status == MISMATCH and not result.ok
+
+
 def test_lossless_remux_is_same_audio_different_file(fx, analysed):
     result = verify(fx["speech_flac"], analysed / "report.json")
     assert result.status == SAME_AUDIO and not result.matches

@@ -32,7 +32,7 @@ def render(report: Report) -> bytes:
         story,
         title=f"Recording integrity bundle: {report.file.name}",
         subject=f"SHA-256 {report.file.hashes_before.sha256}",
-        footer_sha256=report.file.hashes_before.sha256,
+        footer=f"File SHA-256 {report.file.hashes_before.sha256}",
         header=f"{report.file.name} · duration {hms(report.media.decoded_duration_s or 0)}"
         + (f" · exhibit {report.provenance.exhibit}" if report.provenance.exhibit else ""),
     )

@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 from PIL import Image as PILImage
-from reportlab.graphics.shapes import Drawing, Line, PolyLine, Rect, String
+from reportlab.graphics.shapes import Drawing, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 
 from evidence.bundle.layout import FONT
@@ -119,4 +119,51 @@ def enf_plot(track: EnfTrack, findings: list[Finding], width: float, height: flo
     drawing.add(String(width, 3, hms(duration_s), fontName=FONT, fontSize=7, textAnchor="end"))
     drawing.add(String(left + 4, height - 8, f"Hz (mains {track.grid_hz:g} Hz, followed at harmonic {track.harmonic})",
                        fontName=FONT, fontSize=7))
+    return drawing
+
+
+PIECE_COLOURS = [colors.Color(0.20, 0.45, 0.70), colors.Color(0.30, 0.60, 0.35), colors.Color(0.55, 0.35, 0.65),
+                 colors.Color(0.75, 0.55, 0.20), colors.Color(0.25, 0.60, 0.65)]
+GONE = colors.Color(0.80, 0.10, 0.10)
+
+
+def comparison_timeline(original_s: float, copy_s: float, pieces: list[tuple[float, float, float, float]],
+                        missing: list[tuple[float, float]], added: list[tuple[float, float]], width: float) -> Drawing:
+    """The original (top bar) and the copy (bottom bar) on one time scale, each piece of the copy joined
+    to where it came from; red marks what is missing from the copy and what the copy adds."""
+    height, bar_h, top_y, bottom_y, label_w = 132, 16, 92, 24, 52
+    drawing = Drawing(width, height)
+    span_s = max(original_s, copy_s, 1e-6)
+    plot_w = width - label_w
+
+    def x(t_s: float) -> float:
+        return label_w + t_s / span_s * plot_w
+
+    for y, length_s, name in ((top_y, original_s, "Original"), (bottom_y, copy_s, "Copy")):
+        drawing.add(String(0, y + 4, name, fontName=FONT, fontSize=8.5))
+        drawing.add(Rect(x(0), y, x(length_s) - x(0), bar_h, fillColor=colors.Color(0.92, 0.92, 0.92),
+                         strokeColor=colors.grey, strokeWidth=0.5))
+    for n, (c0, c1, o0, o1) in enumerate(pieces):
+        colour = PIECE_COLOURS[n % len(PIECE_COLOURS)]
+        light = colors.Color(colour.red, colour.green, colour.blue, alpha=0.25)
+        drawing.add(Polygon([x(o0), top_y, x(o1), top_y, x(c1), bottom_y + bar_h, x(c0), bottom_y + bar_h],
+                            fillColor=light, strokeColor=colour, strokeWidth=0.3))
+        drawing.add(Rect(x(o0), top_y, x(o1) - x(o0), bar_h, fillColor=colour, strokeColor=colour, strokeWidth=0.3))
+        drawing.add(Rect(x(c0), bottom_y, x(c1) - x(c0), bar_h, fillColor=colour, strokeColor=colour, strokeWidth=0.3))
+        drawing.add(String((x(c0) + x(c1)) / 2, bottom_y + 4, str(n + 1), fontName=FONT, fontSize=7.5,
+                           textAnchor="middle", fillColor=colors.white))
+    for y, stretches in ((top_y, missing), (bottom_y, added)):
+        for a, b in stretches:
+            drawing.add(Rect(x(a), y - 3, max(1.5, x(b) - x(a)), bar_h + 6, fillColor=None, strokeColor=GONE,
+                             strokeWidth=1.2))
+    step = next((s for s in TICK_STEPS_S if span_s / s <= 10), TICK_STEPS_S[-1])
+    tick = 0.0
+    while tick <= span_s + 1e-9:
+        drawing.add(Line(x(tick), bottom_y - 3, x(tick), bottom_y, strokeColor=colors.grey, strokeWidth=0.5))
+        anchor = "start" if tick == 0 else ("end" if x(tick) > width - 20 else "middle")
+        drawing.add(String(x(tick), bottom_y - 12, hms(tick), fontName=FONT, fontSize=7, textAnchor=anchor))
+        tick += step
+    drawing.add(Rect(label_w, height - 9, 8, 8, fillColor=None, strokeColor=GONE, strokeWidth=1.2))
+    drawing.add(String(label_w + 12, height - 8, "missing from the copy (top) / not in the original (bottom)",
+                       fontName=FONT, fontSize=8))
     return drawing

@@ -84,7 +84,7 @@ def table_of_contents() -> TableOfContents:
     return toc
 
 
-def _numbered_canvas(footer_sha256: str, header: str):
+def _numbered_canvas(footer: str, header: str):
     """A canvas that holds every page until the end so each footer can say "Page X of Y"; every page
     also names the recording (header) and carries its SHA-256 (footer)."""
 
@@ -110,7 +110,7 @@ def _numbered_canvas(footer_sha256: str, header: str):
             self.setStrokeColor(GRID)
             self.line(MARGIN_PT, FOOTER_PT + 10, PAGE_SIZE[0] - MARGIN_PT, FOOTER_PT + 10)
             self.setFont(FONT_MONO, 7.5)
-            self.drawString(MARGIN_PT, FOOTER_PT, f"File SHA-256 {footer_sha256}")
+            self.drawString(MARGIN_PT, FOOTER_PT, footer)
             self.setFont(FONT, 9)
             self.drawRightString(PAGE_SIZE[0] - MARGIN_PT, FOOTER_PT, f"Page {self._pageNumber} of {total}")
             self.setFont(FONT, 8.5)
@@ -147,6 +147,7 @@ class BundleDocument(BaseDocTemplate):
             self.notify("TOCEntry", (flowable.level, text, self.page, flowable.key))
 
 
-def build(target, story: list, title: str, subject: str, footer_sha256: str, header: str) -> None:
+def build(target, story: list, title: str, subject: str, footer: str, header: str) -> None:
+    """Lay out `story` with `header` atop and `footer` (a file's SHA-256) and "Page X of Y" below every page."""
     doc = BundleDocument(target, title=title, subject=subject)
-    doc.multiBuild(story, canvasmaker=_numbered_canvas(footer_sha256, header))
+    doc.multiBuild(story, canvasmaker=_numbered_canvas(footer, header))
