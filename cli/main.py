@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from evidence import __version__, compare as comparing, custody, media, pipeline
 from evidence.bundle import render
 from evidence.bundle.comparison import render_comparison
 from evidence.errors import EvidenceError
-from evidence.exports import to_txt
+from evidence.corrections import apply_corrections
+from evidence.exports import status_notice, to_txt
 from evidence.fingerprint import fingerprints, hash_file
 from evidence.outputs import artifacts, write_file, write_folder
 from evidence.report import Provenance, load, to_dict, to_json
@@ -51,12 +53,47 @@ def _print_json(data) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _speakers(ctx, param, value):
+    if value in (None, "auto"):
+        return None
+    if value == "off":
+        return 0
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise click.BadParameter("give a number of speakers (1 or more), 'auto' or 'off'")
+    return n
+
+
+def _speaker_names(ctx, param, values):
+    names = {}
+    for value in values:
+        label, sep, name = value.partition("=")
+        label, name = label.strip(), name.strip()
+        if not sep or not re.fullmatch(r"Speaker \d+", label) or not name:
+            raise click.BadParameter(f"{value!r}: write it as \"Speaker 1=Ms A (social worker)\"")
+        names[label] = name
+    return names
+
+
 def transcription_options(f):
+    f = click.option("--speaker-names", multiple=True, callback=_speaker_names, metavar='"Speaker N=NAME"',
+                     help='Name a speaker in every output, e.g. "Speaker 1=Ms A (social worker)"; repeatable.')(f)
+    f = click.option("--speakers", callback=_speakers, metavar="N|auto|off",
+                     help="How many people speak, if known (the automatic estimate is often wrong); "
+                          "'off' for no speaker labels. Default: auto.")(f)
     f = click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
                       help="CTranslate2 Whisper model folder (default: bundled tiny.en). See docs/models.md.")(f)
     f = click.option("--language", help="Language code, e.g. en (default: en for .en models, else detected).")(f)
     f = click.option("--threads", type=click.IntRange(min=1), help="CPU threads for Whisper (default: all cores).")(f)
     return f
+
+
+def _speaker_options(speakers: int | None, speaker_names: dict[str, str]) -> dict:
+    """RunOptions fields from --speakers (None: automatic, 0: off) and --speaker-names."""
+    return {"diarize": speakers != 0, "speakers": speakers or None, "speaker_names": speaker_names}
 
 
 def _transcribe_options(model_dir, language, threads) -> TranscribeOptions:
@@ -158,7 +195,7 @@ def cli(debug: bool) -> None:
 @json_option
 def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date, claimed_place, transferred,
         others_present, exemplar, grid_csv, prepared_by, notes, case_dir, no_transcript, model_dir, language,
-        threads, sign_key, sign_passphrase, quiet, as_json):
+        threads, speakers, speaker_names, sign_key, sign_passphrase, quiet, as_json):
     """Examine RECORDING: hashes, integrity analysis, transcript, and a PDF bundle in OUTDIR."""
     provenance = Provenance(
         case_ref=case_ref, exhibit=exhibit, recorded_by=recorded_by, device=device,
@@ -172,6 +209,7 @@ def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date,
         exemplar=exemplar,
         grid_csv=grid_csv,
         case_dir=case_dir,
+        **_speaker_options(speakers, speaker_names),
     )
     signer = _signer(sign_key, sign_passphrase)  # a bad key fails before the long work
     with progress_bars(quiet) as progress:
@@ -234,10 +272,10 @@ def probe(recording, as_json):
 @case_option
 @quiet_option
 @json_option
-def transcribe(recording, outdir, model_dir, language, threads, case_dir, quiet, as_json):
+def transcribe(recording, outdir, model_dir, language, threads, speakers, speaker_names, case_dir, quiet, as_json):
     """Transcribe RECORDING with Whisper (offline) and print the transcript."""
     options = pipeline.RunOptions(transcribe=_transcribe_options(model_dir, language, threads), analyse=False,
-                                  case_dir=case_dir)
+                                  case_dir=case_dir, **_speaker_options(speakers, speaker_names))
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)
     written = write_folder(outdir, artifacts(report, bundle=False)) if outdir else []
@@ -350,6 +388,32 @@ def compare(original, copy, outdir, case_dir, quiet, as_json):
         click.echo(f"  {n:>2}. copy {hms_ms(p.copy_start_s)}-{hms_ms(p.copy_end_s)}  =  original "
                    f"{hms_ms(p.original_start_s)}-{hms_ms(p.original_end_s)}  (offset {p.offset_s:+.3f} s, "
                    f"bit error rate {p.bit_error_rate:.3f})")
+    for path in written:
+        click.echo(f"Wrote {path}")
+
+
+@cli.group()
+def transcript():
+    """Work on a transcript after the run: a reviewer's corrections."""
+
+
+@transcript.command("apply-corrections")
+@click.argument("report_path", metavar="REPORT.json", type=click.Path(path_type=Path))
+@click.argument("corrected", metavar="CORRECTED.docx|.txt", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path), required=True,
+              help="Folder for the updated report.json, bundle.pdf and the reviewed transcript exports.")
+@click.option("--reviewed-by", help="Who checked the transcript against the recording.")
+@case_option
+@sign_options
+def apply_corrections_command(report_path, corrected, outdir, reviewed_by, case_dir, sign_key, sign_passphrase):
+    """Record a person's corrections (the .docx or .txt export, edited) beside the automatic transcript."""
+    if case_dir:
+        custody.require_case(case_dir)
+    signer = _signer(sign_key, sign_passphrase)
+    report = apply_corrections(load(report_path), corrected, reviewed_by)
+    written = write_folder(outdir, artifacts(report, signer=signer))
+    _log_to_case(case_dir, "transcript corrections", report.file.hashes_before.sha256, written)
+    click.echo(status_notice(report))
     for path in written:
         click.echo(f"Wrote {path}")
 

@@ -15,6 +15,7 @@ LABELS = {
     "decode": "Decoding audio",
     "analyse": "Integrity analysis",
     "transcribe": "Transcribing",
+    "speakers": "Labelling speakers",
     "hash:original": "Hashing original",
     "decode:original": "Decoding original",
     "hash:copy": "Hashing copy",

@@ -17,8 +17,40 @@ DRAFT_NOTICE = "Automatic draft transcript produced by speech recognition; it ha
 
 
 def transcript_lines(report: Report) -> list[Line]:
-    """The report's transcript as marked lines, with the thresholds the report recorded."""
+    """The transcript as numbered lines: the reviewed version when a person has corrected it
+    (evidence.corrections), else the automatic one marked with the thresholds the report recorded."""
+    reviewed = report.reviewed_transcript
+    if reviewed is not None:
+        return [Line(r.start_s, r.end_s, r.text, r.kind, r.speaker) for r in reviewed.lines]
     return lines(report.transcript, report.parameters.get("transcript_marks"))
+
+
+def status_notice(report: Report) -> str:
+    """Whether the transcript shown is the automatic draft or a person's correction of it."""
+    reviewed = report.reviewed_transcript
+    if reviewed is None:
+        return DRAFT_NOTICE
+    s = reviewed.summary
+    return (f"Transcript reviewed by a person ({reviewed.reviewed_by or 'name not given'}) from the automatic "
+            f"draft: {s['lines_changed']} of {s['lines']} lines changed. The automatic version is kept in the "
+            "report.")
+
+
+def has_speakers(report: Report) -> bool:
+    return report.transcript is not None and report.transcript.diarization is not None
+
+
+def speakers_sentence(transcript) -> str:
+    """How the speaker labels were made, or why there are none: said wherever the transcript is shown."""
+    d = transcript.diarization
+    if d is None:
+        return f"Speakers are not labelled: {transcript.speakers_note or 'speaker labelling was not run'}."
+    fixed = d.parameters.get("speakers_requested")
+    count = f"{len(d.speakers)} (as requested)" if fixed else f"{len(d.speakers)} (estimated automatically; often wrong)"
+    named = ", ".join(f"{k} = {v}" for k, v in transcript.speaker_names.items())
+    return (f"Speaker labels were assigned automatically by voice ({d.method}); number of speakers: {count}. "
+            "They are a draft and must be checked against the recording."
+            + (f" Names given by the user: {named}." if named else ""))
 
 
 def _cues(report: Report) -> list[Line]:
@@ -31,12 +63,13 @@ def to_txt(report: Report) -> str:
         f"Transcript of {report.file.name}",
         f"File SHA-256: {report.file.hashes_before.sha256}",
         f"Duration: {hms(report.media.decoded_duration_s or 0)}",
-        *([f"Engine: {t.engine} ({t.engine_version}); model {t.model.name}, SHA-256 {t.model.sha256}"] if t else []),
-        DRAFT_NOTICE,
+        *([f"Engine: {t.engine} ({t.engine_version}); model {t.model.name}, SHA-256 {t.model.sha256}",
+           speakers_sentence(t)] if t else []),
+        status_notice(report),
         "",
     ]
     body = transcript_lines(report)
-    out += [f"{n:>4}  [{hms(line.start_s)}]  {line.text}" for n, line in enumerate(body, 1)]
+    out += [f"{n:>4}  [{hms(line.start_s)}]  {line.labelled}" for n, line in enumerate(body, 1)]
     if not body:
         out.append("(no speech was transcribed)")
     return "\n".join(out) + "\n"
@@ -44,14 +77,15 @@ def to_txt(report: Report) -> str:
 
 def to_srt(report: Report) -> str:
     blocks = [
-        f"{n}\n{hms_ms(s.start_s, ',')} --> {hms_ms(s.end_s, ',')}\n{s.text}\n"
+        f"{n}\n{hms_ms(s.start_s, ',')} --> {hms_ms(s.end_s, ',')}\n{s.labelled}\n"
         for n, s in enumerate(_cues(report), 1)
     ]
     return "\n".join(blocks)
 
 
 def to_vtt(report: Report) -> str:
-    blocks = [f"{hms_ms(s.start_s)} --> {hms_ms(s.end_s)}\n{s.text}\n" for s in _cues(report)]
+    blocks = [f"{hms_ms(s.start_s)} --> {hms_ms(s.end_s)}\n{f'<v {s.speaker}>' if s.speaker else ''}{s.text}\n"
+              for s in _cues(report)]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 
@@ -66,19 +100,22 @@ def to_docx(report: Report) -> bytes:
                    f"duration {hms(report.media.decoded_duration_s or 0)}")
     header.runs[0].font.size = Pt(8)
     doc.add_heading(f"Transcript of {report.file.name}", level=1)
-    doc.add_paragraph(DRAFT_NOTICE).runs[0].bold = True
+    doc.add_paragraph(status_notice(report)).runs[0].bold = True
     if t is not None:
         doc.add_paragraph(f"Engine {t.engine} ({t.engine_version}); model {t.model.name}, SHA-256 {t.model.sha256}; "
                           f"language {t.language}. Times are from the start of the recording.")
+        doc.add_paragraph(speakers_sentence(t))
     body = transcript_lines(report)
     if body:
-        table = doc.add_table(rows=1, cols=3)
+        titles = ("Line", "Time", "Speaker", "Text") if has_speakers(report) else ("Line", "Time", "Text")
+        table = doc.add_table(rows=1, cols=len(titles))
         table.style = "Table Grid"
-        for cell, title in zip(table.rows[0].cells, ("Line", "Time", "Text")):
+        for cell, title in zip(table.rows[0].cells, titles):
             cell.text = title
         for n, line in enumerate(body, 1):
-            cells = table.add_row().cells
-            cells[0].text, cells[1].text, cells[2].text = str(n), hms(line.start_s), line.text
+            values = [str(n), hms(line.start_s)] + ([line.speaker or ""] if len(titles) == 4 else []) + [line.text]
+            for cell, value in zip(table.add_row().cells, values):
+                cell.text = value
     else:
         doc.add_paragraph("(no speech was transcribed)")
     doc.add_heading("Reviewer's certification", level=2)

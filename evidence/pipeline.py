@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from evidence import TOOL_NAME, __version__, analysis, custody, media
+from evidence import TOOL_NAME, __version__, analysis, custody, diarize, media
 from evidence.detectors import Context, enf
 from evidence.errors import IntegrityError
 from evidence.excerpts import enf_track, excerpts
@@ -35,6 +35,10 @@ class RunOptions:
     exemplar: Path | None = None
     grid_csv: Path | None = None
     case_dir: Path | None = None
+    diarize: bool = True
+    speakers: int | None = None
+    """The number of speakers, when known; None estimates it."""
+    speaker_names: dict[str, str] = field(default_factory=dict)
 
 
 def _utc(timestamp_ns: int) -> str:
@@ -94,6 +98,8 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
     transcript = None
     if options.transcribe is not None:
         transcript = timed("transcribe", transcribe, audio, options.transcribe, progress)
+        transcript = timed("speakers", diarize.label_speakers, audio, transcript, options.diarize, options.speakers,
+                           options.speaker_names, progress)
     figures, hum_track = [], None
     if options.analyse:
         findings, result = analysis.with_speech_context(findings, result, transcript)
@@ -128,6 +134,7 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         excerpts=figures,
         enf_track=hum_track,
         custody_log=custody_log,
+        reviewed_transcript=None,
         run=RunRecord(generated_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"), timings_s=timings),
     )
 

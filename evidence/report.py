@@ -19,7 +19,7 @@ from evidence.errors import InputError
 from evidence.fingerprint import FileHashes, Fingerprints
 from evidence.media import MediaInfo
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 Severity = Literal["info", "notice", "concern"]
 
@@ -109,6 +109,24 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
+class SpeakerTurn:
+    start_s: float
+    end_s: float
+    speaker: str
+
+
+@dataclass(frozen=True)
+class Diarization:
+    """Who spoke when, from evidence.diarize: labels `Speaker 1..N` in order of first speech."""
+
+    method: str
+    model_sha256: str
+    parameters: dict[str, Any]
+    speakers: list[str]
+    turns: list[SpeakerTurn]
+
+
+@dataclass(frozen=True)
 class Transcript:
     engine: str
     engine_version: str
@@ -116,6 +134,11 @@ class Transcript:
     language: str
     options: dict[str, Any]
     segments: list[Segment]
+    diarization: Diarization | None = None
+    speaker_names: dict[str, str] = field(default_factory=dict)
+    """Names given with --speaker-names, by label ("Speaker 1" -> "Ms A (social worker)")."""
+    speakers_note: str = ""
+    """Why there are no speaker labels, when there are none."""
 
     @property
     def text(self) -> str:
@@ -175,6 +198,33 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class ReviewedLine:
+    number: int
+    start_s: float
+    end_s: float
+    kind: str
+    speaker: str | None
+    text: str
+    automatic_speaker: str | None
+    automatic_text: str
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.automatic_text or self.speaker != self.automatic_speaker
+
+
+@dataclass(frozen=True)
+class ReviewedTranscript:
+    """A person's corrections of the automatic transcript, kept beside it (evidence.corrections)."""
+
+    source_name: str
+    source_sha256: str
+    reviewed_by: str | None
+    lines: list[ReviewedLine]
+    summary: dict[str, int]
+
+
+@dataclass(frozen=True)
 class Report:
     schema_version: str
     tool: ToolInfo
@@ -189,6 +239,7 @@ class Report:
     excerpts: list[Excerpt]
     enf_track: EnfTrack | None
     custody_log: list[str]
+    reviewed_transcript: ReviewedTranscript | None
     run: RunRecord
 
 
@@ -210,7 +261,12 @@ def _build(tp: Any, value: Any) -> Any:
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         names = {f.name for f in dataclasses.fields(tp)}
-        return tp(**{k: _build(hints[k], v) for k, v in value.items() if k in names})
+        built = {k: _build(hints[k], v) for k, v in value.items() if k in names}
+        # Optional fields added in a later minor version are absent from older reports.
+        for f in dataclasses.fields(tp):
+            if f.name not in built and type(None) in typing.get_args(hints[f.name]):
+                built[f.name] = None
+        return tp(**built)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(tp) if a is not type(None)]
         return _build(inner[0], value)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install evidence on Debian or Ubuntu: the system tools it runs (ffmpeg, Chromaprint's fpcalc,
-# DejaVu fonts), then the Python package into a virtual environment at .venv.
+# DejaVu fonts), then the Python package into a virtual environment at .venv, with speaker labelling
+# and the openai-whisper engine (torch, CPU build).
 #
 #   bash scripts/install.sh          # to use evidence
 #   bash scripts/install.sh --test   # also what the test suite needs (espeak-ng, pytest, jiwer)
@@ -40,4 +41,18 @@ extra=""
 [ "$with_tests" = 1 ] && extra="[test]"
 echo "Installing evidence$extra into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extra"
+
+# torch's CPU-only build: the default Linux wheel brings several GB of CUDA libraries. Pinning the
+# version makes pip take the "+cpu" wheel from PyTorch's CPU index (or a local copy of it).
+TORCH_VERSION=2.13.0
+echo "Installing torch $TORCH_VERSION (CPU), librosa, tiktoken for speaker labels and the openai-whisper engine"
+log=$(mktemp)
+if ! .venv/bin/python -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION" librosa tiktoken \
+    more-itertools tqdm --extra-index-url https://download.pytorch.org/whl/cpu >"$log" 2>&1; then
+  cat "$log" >&2; rm -f "$log"; exit 1
+fi
+rm -f "$log"
+# Without their own dependency lists: resemblyzer's would compile webrtcvad (unused: only its speaker
+# encoder checkpoint is read), openai-whisper's would fetch triton (about 1 GB, for GPUs only).
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "resemblyzer>=0.1.4" "openai-whisper>=20240930"
 echo "Installed: $(.venv/bin/evidence --version)"

@@ -31,7 +31,9 @@ def test_docx_has_header_lines_and_certification(speech_report):
     assert speech_report.file.hashes_before.sha256 in header and speech_report.file.name in header
     (table,) = doc.tables
     rows = [[c.text for c in row.cells] for row in table.rows]
-    assert rows[0] == ["Line", "Time", "Text"]
-    assert [r[2] for r in rows[1:]] == [line.text for line in transcript_lines(speech_report)]
+    assert rows[0] == ["Line", "Time", "Speaker", "Text"]
+    body = transcript_lines(speech_report)
+    assert [r[3] for r in rows[1:]] == [line.text for line in body]
+    assert [r[2] for r in rows[1:]] == [line.speaker for line in body] and body[0].speaker == "Speaker 1"
     text = "\n".join(p.text for p in doc.paragraphs)
     assert DRAFT_NOTICE in text and "Reviewer's certification" in text

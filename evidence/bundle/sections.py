@@ -13,7 +13,7 @@ from evidence.bundle.figures import enf_plot, spectrogram_png, timeline, wavefor
 from evidence.bundle.blocks import field_table, grid_table, mono, para
 from evidence.bundle.layout import FRAME_WIDTH_PT, Heading, table_of_contents
 from evidence.excerpts import CONTEXT_S
-from evidence.exports import DRAFT_NOTICE, transcript_lines
+from evidence.exports import has_speakers, speakers_sentence, status_notice, transcript_lines
 from evidence.report import Report
 from evidence.timecode import hms, hms_ms
 
@@ -188,7 +188,7 @@ def integrity(report: Report) -> list:
 
 def transcript(report: Report) -> list:
     t = report.transcript
-    story = [Heading("4. Transcript", 0, "transcript"), para(f"<b>{escape(DRAFT_NOTICE)}</b>")]
+    story = [Heading("4. Transcript", 0, "transcript"), para(f"<b>{escape(status_notice(report))}</b>")]
     if t is None:
         return story + [para("No transcript was produced for this bundle.")]
     story.append(para(
@@ -201,15 +201,50 @@ def transcript(report: Report) -> list:
     story.append(para("[unclear: word?] marks a word the recogniser was unsure of; [inaudible hh:mm:ss] a passage it "
                     "could not transcribe reliably (its raw attempt is in the attached report.json); [pause N s] a "
                     "silence of N seconds.", "small"))
-    rows = [["Line", "Time", "Text"]]
-    rows += [[str(n), hms(line.start_s), escape(line.text)] for n, line in enumerate(body, 1)]
-    story.append(grid_table(rows, [36, 62, FRAME_WIDTH_PT - 98], header=True))
+    story.append(para(escape(speakers_sentence(t)), "small"))
+    if has_speakers(report):
+        rows = [["Line", "Time", "Speaker", "Text"]]
+        rows += [[str(n), hms(line.start_s), escape(line.speaker or ""), escape(line.text)]
+                 for n, line in enumerate(body, 1)]
+        widths = [36, 62, 90, FRAME_WIDTH_PT - 188]
+    else:
+        rows = [["Line", "Time", "Text"]]
+        rows += [[str(n), hms(line.start_s), escape(line.text)] for n, line in enumerate(body, 1)]
+        widths = [36, 62, FRAME_WIDTH_PT - 98]
+    story.append(grid_table(rows, widths, header=True))
+    story += corrections(report)
     story += [Spacer(1, 16), KeepTogether([
         Heading("Reviewer's certification", 1, "transcript-certification"),
         para("I have listened to the recording and checked this transcript against it. Corrections are marked."),
         para("Name: ______________________________  Role: ______________________________"),
         para("Signature: __________________________  Date: ______________________________"),
     ])]
+    return story
+
+
+def corrections(report: Report) -> list:
+    """What the reviewer changed: counts, then every changed line, automatic beside reviewed."""
+    r = report.reviewed_transcript
+    if r is None:
+        return []
+    s = r.summary
+    story = [
+        Heading("Corrections", 1, "transcript-corrections"),
+        para(f"Corrected from <i>{escape(r.source_name)}</i> (SHA-256 {r.source_sha256}) by "
+             f"{escape(r.reviewed_by or 'a reviewer whose name was not given')}: {s['lines_changed']} of "
+             f"{s['lines']} lines changed, {s['speakers_changed']} speaker labels changed; words: "
+             f"{s['words_replaced']} replaced, {s['words_inserted']} inserted, {s['words_deleted']} deleted "
+             f"({s['words_automatic']} in the automatic transcript, {s['words_reviewed']} after review).", "small"),
+    ]
+    changed = [line for line in r.lines if line.changed]
+    if changed:
+        rows = [["Line", "Time", "Automatic", "Reviewed"]]
+        rows += [[str(line.number), hms(line.start_s),
+                  escape((f"{line.automatic_speaker}: " if line.automatic_speaker else "") + line.automatic_text),
+                  escape((f"{line.speaker}: " if line.speaker else "") + (line.text or "(removed)"))]
+                 for line in changed]
+        half = (FRAME_WIDTH_PT - 98) / 2
+        story.append(grid_table(rows, [36, 62, half, half], header=True))
     return story
 
 
@@ -275,7 +310,7 @@ def methods(report: Report) -> list:
         story += [
             para("<b>Transcription.</b> The transcript was produced automatically by the Whisper speech "
                "recogniser. It is a draft that has not been verified by a person. Automatic transcripts can "
-               "mishear words, miss quiet or overlapping speech, attribute nothing to speakers, and on rare "
+               "mishear words, miss quiet or overlapping speech, give words to the wrong speaker, and on rare "
                "occasions produce words that were not spoken. It must be checked against the recording "
                "before it is relied on."),
             para(f"Decoding options: {opts}.", "small"),

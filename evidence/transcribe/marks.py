@@ -4,10 +4,11 @@ subtitles, PDF) goes through `lines`, with the thresholds recorded in the report
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Any
 
-from evidence.report import Segment, Transcript
+from evidence.report import Segment, SpeakerTurn, Transcript, Word
 from evidence.timecode import hms
 
 PARAMETERS = {
@@ -25,6 +26,12 @@ class Line:
     end_s: float
     text: str
     kind: str  # "speech", "inaudible" or "pause"
+    speaker: str | None = None
+    """The speaker's display name (a --speaker-names name, else "Speaker N"); None without diarisation."""
+
+    @property
+    def labelled(self) -> str:
+        return f"{self.speaker}: {self.text}" if self.speaker else self.text
 
 
 def inaudible(segment: Segment, params: dict[str, Any]) -> bool:
@@ -34,12 +41,29 @@ def inaudible(segment: Segment, params: dict[str, Any]) -> bool:
             or segment.no_speech_prob > params["inaudible_above_no_speech_prob"])
 
 
-def marked_text(segment: Segment, params: dict[str, Any]) -> str:
-    if not segment.words:
-        return segment.text.strip()
+def marked_words(words: list[Word], params: dict[str, Any]) -> str:
     threshold = params["unclear_below_probability"]
-    pieces = [w.text if w.probability >= threshold else f" [unclear: {w.text.strip()}?]" for w in segment.words]
-    return "".join(pieces).strip()
+    return "".join(w.text if w.probability >= threshold else f" [unclear: {w.text.strip()}?]" for w in words).strip()
+
+
+def speaker_at(turns: list[SpeakerTurn], t_s: float) -> str | None:
+    """The speaker of the turn holding `t_s`, else of the nearest turn."""
+    if not turns:
+        return None
+    i = bisect.bisect_right([turn.start_s for turn in turns], t_s) - 1
+    candidates = [turns[j] for j in (i, i + 1) if 0 <= j < len(turns)]
+    return min(candidates, key=lambda turn: max(turn.start_s - t_s, t_s - turn.end_s, 0.0)).speaker
+
+
+def _speaker_runs(words: list[Word], turns: list[SpeakerTurn]) -> list[tuple[str | None, list[Word]]]:
+    runs: list[tuple[str | None, list[Word]]] = []
+    for w in words:
+        who = speaker_at(turns, (w.start_s + w.end_s) / 2)
+        if runs and runs[-1][0] == who:
+            runs[-1][1].append(w)
+        else:
+            runs.append((who, [w]))
+    return runs
 
 
 def lines(transcript: Transcript | None, params: dict[str, Any] | None = None) -> list[Line]:
@@ -47,6 +71,12 @@ def lines(transcript: Transcript | None, params: dict[str, Any] | None = None) -
     if transcript is None:
         return []
     params = {**PARAMETERS, **(params or {})}
+    turns = transcript.diarization.turns if transcript.diarization else []
+    names = transcript.speaker_names
+
+    def display(label: str | None) -> str | None:
+        return names.get(label, label) if label else None
+
     out: list[Line] = []
     previous_end_s = 0.0
     for segment in transcript.segments:
@@ -55,9 +85,18 @@ def lines(transcript: Transcript | None, params: dict[str, Any] | None = None) -
         gap_s = segment.start_s - previous_end_s
         if gap_s >= params["pause_s"]:
             out.append(Line(previous_end_s, segment.start_s, f"[pause {gap_s:.0f} s]", "pause"))
+        middle_s = (segment.start_s + segment.end_s) / 2
         if inaudible(segment, params):
-            out.append(Line(segment.start_s, segment.end_s, f"[inaudible {hms(segment.start_s)}]", "inaudible"))
+            out.append(Line(segment.start_s, segment.end_s, f"[inaudible {hms(segment.start_s)}]", "inaudible",
+                            display(speaker_at(turns, middle_s))))
+        elif not segment.words:
+            out.append(Line(segment.start_s, segment.end_s, segment.text.strip(), "speech",
+                            display(speaker_at(turns, middle_s))))
         else:
-            out.append(Line(segment.start_s, segment.end_s, marked_text(segment, params), "speech"))
+            runs = _speaker_runs(segment.words, turns)
+            for n, (who, words) in enumerate(runs):
+                start_s = segment.start_s if n == 0 else words[0].start_s
+                end_s = segment.end_s if n == len(runs) - 1 else words[-1].end_s
+                out.append(Line(start_s, end_s, marked_words(words, params), "speech", display(who)))
         previous_end_s = segment.end_s
     return out

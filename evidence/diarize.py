@@ -1,0 +1,234 @@
+"""Who spoke when: speaker labels for the transcript's words, offline.
+
+The speaker encoder is Resemblyzer's (a 3-layer LSTM over 40 mel bands giving 256-d voice
+embeddings; its checkpoint `pretrained.pt` ships inside the `resemblyzer` wheel). Only the checkpoint
+is used: the package's own code imports webrtcvad, which needs setuptools' removed pkg_resources, so
+the same small network is defined here and the weights loaded into it. It needs torch and librosa,
+installed by the `diarize` extra (scripts/install.sh installs it).
+
+Method: the transcript's words are grouped into chunks (split at pauses of PAUSE_S or after CHUNK_S);
+each chunk's voice is the mean embedding of WINDOW_S windows every HOP_S across it. The recording's
+mean embedding is subtracted from every chunk's (what all chunks share, the phone and the line, would
+otherwise dominate: on the real call same-speaker chunks have cosine similarity 0.79 and
+different-speaker ones 0.73 before, 0.10 and -0.20 after). The chunks are then clustered by
+average-linkage agglomeration on cosine distance, cut at DISTANCE_THRESHOLD, or into exactly N
+clusters with --speakers N. Speakers are numbered in order of first speech.
+
+The automatic number of speakers is not reliable (docs/transcript.md): give --speakers N when the number
+of people who spoke is known.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from evidence.errors import EvidenceError, InputError
+from evidence.media import Audio
+from evidence.progress import ProgressCallback, no_progress
+from evidence.report import Diarization, SpeakerTurn, Transcript
+
+METHOD = "resemblyzer speaker encoder (pretrained.pt) + agglomerative clustering of word chunks"
+RATE_HZ = 16_000
+MEL_BANDS = 40
+MEL_WINDOW_S = 0.025
+MEL_HOP_S = 0.010
+WINDOW_S = 1.6
+"""Length of audio behind one embedding (Resemblyzer's partial utterance)."""
+HOP_S = 0.4
+PAUSE_S = 0.3
+"""A gap between words at least this long starts a new chunk."""
+CHUNK_S = 1.5
+"""Chunks longer than this are split, so that a turn change without a pause costs at most this."""
+DISTANCE_THRESHOLD = 1.15
+"""Cosine distance (of the centred embeddings) at which clusters stop merging when the number of
+speakers is automatic. Set on the real call and six synthetic recordings (docs/transcript.md); there
+was no separate data to test it on."""
+MAX_SPEAKERS = 8
+TARGET_DBFS = -30.0
+BATCH = 64
+
+PARAMETERS = {
+    "window_s": WINDOW_S, "hop_s": HOP_S, "pause_s": PAUSE_S, "chunk_s": CHUNK_S,
+    "distance_threshold": DISTANCE_THRESHOLD, "linkage": "average", "metric": "cosine", "centred": True,
+    "mel_bands": MEL_BANDS, "mel_window_s": MEL_WINDOW_S, "mel_hop_s": MEL_HOP_S,
+    "target_dbfs": TARGET_DBFS, "max_speakers": MAX_SPEAKERS,
+}
+MISSING_EXTRA = ("speaker labels need the diarize extra (torch, librosa and resemblyzer's checkpoint): "
+                 "run scripts/install.sh, or pip install 'recording-evidence[diarize]'")
+
+
+class DiarizeUnavailable(EvidenceError):
+    """The optional diarisation dependencies are not installed."""
+
+
+def checkpoint_path() -> Path:
+    spec = importlib.util.find_spec("resemblyzer")
+    if spec is None or not spec.submodule_search_locations:
+        raise DiarizeUnavailable(MISSING_EXTRA)
+    path = Path(list(spec.submodule_search_locations)[0]) / "pretrained.pt"
+    if not path.is_file():
+        raise DiarizeUnavailable(f"{path}: the speaker encoder checkpoint is missing; {MISSING_EXTRA}")
+    return path
+
+
+def available() -> bool:
+    try:
+        checkpoint_path()
+    except DiarizeUnavailable:
+        return False
+    return all(importlib.util.find_spec(name) is not None for name in ("torch", "librosa"))
+
+
+def _encoder(path: Path):
+    import torch
+    from torch import nn
+
+    class VoiceEncoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(MEL_BANDS, 256, 3, batch_first=True)
+            self.linear = nn.Linear(256, 256)
+            self.relu = nn.ReLU()
+
+        def forward(self, mels):
+            _, (hidden, _) = self.lstm(mels)
+            raw = self.relu(self.linear(hidden[-1]))
+            return raw / torch.norm(raw, dim=1, keepdim=True)
+
+    model = VoiceEncoder()
+    state = torch.load(path, map_location="cpu", weights_only=True)["model_state"]
+    model.load_state_dict({k: v for k, v in state.items() if not k.startswith("similarity_")})
+    return model.eval()
+
+
+def _mel(samples: np.ndarray) -> np.ndarray:
+    """(frames, 40) mel power, as Resemblyzer computed it for training."""
+    import librosa
+
+    mel = librosa.feature.melspectrogram(y=samples, sr=RATE_HZ, n_fft=int(RATE_HZ * MEL_WINDOW_S),
+                                         hop_length=int(RATE_HZ * MEL_HOP_S), n_mels=MEL_BANDS)
+    return mel.astype(np.float32).T
+
+
+@dataclass(frozen=True)
+class Chunk:
+    start_s: float
+    end_s: float
+
+
+def chunks(transcript: Transcript) -> list[Chunk]:
+    """Runs of words without a PAUSE_S gap, each at most CHUNK_S long."""
+    out: list[Chunk] = []
+    for w in (w for s in transcript.segments for w in s.words):
+        if out and w.start_s - out[-1].end_s < PAUSE_S and w.end_s - out[-1].start_s <= CHUNK_S:
+            out[-1] = Chunk(out[-1].start_s, max(out[-1].end_s, w.end_s))
+        else:
+            out.append(Chunk(w.start_s, w.end_s))
+    return out
+
+
+def _embed_chunks(audio: Audio, spans: list[Chunk], progress: ProgressCallback) -> np.ndarray:
+    import torch
+
+    samples = audio.samples.astype(np.float32)
+    rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) or 1e-9
+    samples = samples * 10 ** ((TARGET_DBFS - 20 * np.log10(rms)) / 20)
+    mel = _mel(samples)
+    frames = int(round(WINDOW_S / MEL_HOP_S))
+    model = _encoder(checkpoint_path())
+    windows, owner = [], []
+    for n, c in enumerate(spans):
+        centre_s = np.arange(c.start_s, max(c.end_s, c.start_s + 1e-3), HOP_S) + HOP_S / 2
+        centre_s = np.clip(centre_s, c.start_s, c.end_s)
+        for t in centre_s:
+            first = int(round(t / MEL_HOP_S)) - frames // 2
+            first = min(max(first, 0), max(len(mel) - frames, 0))
+            piece = mel[first : first + frames]
+            if len(piece) < frames:
+                piece = np.pad(piece, ((0, frames - len(piece)), (0, 0)))
+            windows.append(piece)
+            owner.append(n)
+    embeds = np.empty((len(windows), 256), dtype=np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(windows), BATCH):
+            batch = torch.from_numpy(np.stack(windows[start : start + BATCH]))
+            embeds[start : start + len(batch)] = model(batch).numpy()
+            progress("speakers", start + len(batch), len(windows))
+    owner = np.array(owner)
+    means = np.stack([embeds[owner == n].mean(axis=0) for n in range(len(spans))])
+    return means / np.linalg.norm(means, axis=1, keepdims=True)
+
+
+def cluster(embeddings: np.ndarray, speakers: int | None) -> np.ndarray:
+    """A cluster number per embedding: N clusters if `speakers` is given, else cut at the threshold."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    if len(embeddings) < 2:
+        return np.zeros(len(embeddings), dtype=int)
+    centred = embeddings - embeddings.mean(axis=0)
+    centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-9)
+    tree = linkage(centred, method="average", metric="cosine")
+    if speakers:
+        return fcluster(tree, t=speakers, criterion="maxclust") - 1
+    labels = fcluster(tree, t=DISTANCE_THRESHOLD, criterion="distance") - 1
+    if labels.max() + 1 > MAX_SPEAKERS:
+        labels = fcluster(tree, t=MAX_SPEAKERS, criterion="maxclust") - 1
+    return labels
+
+
+def diarize(audio: Audio, transcript: Transcript, speakers: int | None = None,
+            progress: ProgressCallback = no_progress) -> Diarization:
+    """Speaker turns for the transcript's words; `speakers` fixes their number."""
+    if speakers is not None and speakers < 1:
+        raise InputError("--speakers must be 1 or more")
+    path = checkpoint_path()
+    spans = chunks(transcript)
+    if not spans:
+        labels = np.zeros(0, dtype=int)
+    elif speakers == 1:
+        labels = np.zeros(len(spans), dtype=int)
+    else:
+        labels = cluster(_embed_chunks(audio, spans, progress), speakers)
+    order = {label: n for n, label in enumerate(dict.fromkeys(labels.tolist()))}
+    turns: list[SpeakerTurn] = []
+    for c, label in zip(spans, labels.tolist()):
+        name = f"Speaker {order[label] + 1}"
+        if turns and turns[-1].speaker == name:
+            turns[-1] = SpeakerTurn(turns[-1].start_s, round(float(c.end_s), 3), name)
+        else:
+            turns.append(SpeakerTurn(round(float(c.start_s), 3), round(float(c.end_s), 3), name))
+    return Diarization(
+        method=METHOD,
+        model_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        parameters={**PARAMETERS, "speakers_requested": speakers},
+        speakers=[f"Speaker {n + 1}" for n in range(len(order))],
+        turns=turns,
+    )
+
+
+def label_speakers(audio: Audio, transcript: Transcript, enabled: bool = True, speakers: int | None = None,
+                   names: dict[str, str] | None = None, progress: ProgressCallback = no_progress) -> Transcript:
+    """The transcript with speaker turns and names, or with a note saying why it has none. Asking for
+    a number of speakers or for names without the diarize extra is an error; the default (automatic)
+    only notes its absence, so that a transcript is still produced."""
+    names = names or {}
+    if not enabled:
+        if names:
+            raise InputError("--speaker-names needs speaker labelling, which --speakers off turned off")
+        return dataclasses.replace(transcript, speakers_note="speaker labelling was turned off (--speakers off)")
+    if not available():
+        if speakers or names:
+            raise DiarizeUnavailable(MISSING_EXTRA)
+        return dataclasses.replace(transcript, speakers_note=MISSING_EXTRA)
+    result = diarize(audio, transcript, speakers, progress)
+    unknown = sorted(set(names) - set(result.speakers))
+    if unknown:
+        raise InputError(f"--speaker-names: {', '.join(unknown)} not found; this transcript has "
+                         f"{', '.join(result.speakers) or 'no speakers'}")
+    return dataclasses.replace(transcript, diarization=result, speaker_names=dict(names))
