@@ -23,7 +23,7 @@ from evidence.fingerprint import fingerprints, hash_file
 from evidence.outputs import artifacts, write_file, write_folder
 from evidence.report import Provenance, load, to_dict, to_json
 from evidence.timecode import hms_ms, parse_claimed
-from evidence.transcribe import TranscribeOptions
+from evidence.transcribe import ENGINES, TranscribeOptions
 from evidence.verify import verify as verify_file
 
 RECORDING = click.Path(path_type=Path)
@@ -84,8 +84,11 @@ def transcription_options(f):
     f = click.option("--speakers", callback=_speakers, metavar="N|auto|off",
                      help="How many people speak, if known (the automatic estimate is often wrong); "
                           "'off' for no speaker labels. Default: auto.")(f)
-    f = click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
-                      help="CTranslate2 Whisper model folder (default: bundled tiny.en). See docs/models.md.")(f)
+    f = click.option("--model", "model_dir", type=click.Path(path_type=Path),
+                      help="CTranslate2 Whisper model folder (default: bundled tiny.en), or for openai-whisper "
+                           "also a checkpoint from `evidence models convert`. See docs/models.md.")(f)
+    f = click.option("--engine", type=click.Choice(sorted(ENGINES)), default="faster-whisper", show_default=True,
+                     help="Whisper implementation; both run the same weights offline.")(f)
     f = click.option("--language", help="Language code, e.g. en (default: en for .en models, else detected).")(f)
     f = click.option("--threads", type=click.IntRange(min=1), help="CPU threads for Whisper (default: all cores).")(f)
     return f
@@ -96,8 +99,8 @@ def _speaker_options(speakers: int | None, speaker_names: dict[str, str]) -> dic
     return {"diarize": speakers != 0, "speakers": speakers or None, "speaker_names": speaker_names}
 
 
-def _transcribe_options(model_dir, language, threads) -> TranscribeOptions:
-    options = TranscribeOptions(model_dir=str(model_dir) if model_dir else None, language=language)
+def _transcribe_options(engine, model_dir, language, threads) -> TranscribeOptions:
+    options = TranscribeOptions(engine=engine, model_dir=str(model_dir) if model_dir else None, language=language)
     return dataclasses.replace(options, cpu_threads=threads) if threads else options
 
 
@@ -194,8 +197,8 @@ def cli(debug: bool) -> None:
 @quiet_option
 @json_option
 def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date, claimed_place, transferred,
-        others_present, exemplar, grid_csv, prepared_by, notes, case_dir, no_transcript, model_dir, language,
-        threads, speakers, speaker_names, sign_key, sign_passphrase, quiet, as_json):
+        others_present, exemplar, grid_csv, prepared_by, notes, case_dir, no_transcript, engine, model_dir,
+        language, threads, speakers, speaker_names, sign_key, sign_passphrase, quiet, as_json):
     """Examine RECORDING: hashes, integrity analysis, transcript, and a PDF bundle in OUTDIR."""
     provenance = Provenance(
         case_ref=case_ref, exhibit=exhibit, recorded_by=recorded_by, device=device,
@@ -204,7 +207,7 @@ def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date,
         notes=notes.read_text(encoding="utf-8", errors="replace") if notes else None,
     )
     options = pipeline.RunOptions(
-        transcribe=None if no_transcript else _transcribe_options(model_dir, language, threads),
+        transcribe=None if no_transcript else _transcribe_options(engine, model_dir, language, threads),
         provenance=provenance,
         exemplar=exemplar,
         grid_csv=grid_csv,
@@ -272,9 +275,10 @@ def probe(recording, as_json):
 @case_option
 @quiet_option
 @json_option
-def transcribe(recording, outdir, model_dir, language, threads, speakers, speaker_names, case_dir, quiet, as_json):
+def transcribe(recording, outdir, engine, model_dir, language, threads, speakers, speaker_names, case_dir, quiet,
+               as_json):
     """Transcribe RECORDING with Whisper (offline) and print the transcript."""
-    options = pipeline.RunOptions(transcribe=_transcribe_options(model_dir, language, threads), analyse=False,
+    options = pipeline.RunOptions(transcribe=_transcribe_options(engine, model_dir, language, threads), analyse=False,
                                   case_dir=case_dir, **_speaker_options(speakers, speaker_names))
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)
@@ -416,6 +420,30 @@ def apply_corrections_command(report_path, corrected, outdir, reviewed_by, case_
     click.echo(status_notice(report))
     for path in written:
         click.echo(f"Wrote {path}")
+
+
+@cli.group()
+def models():
+    """Whisper models, offline."""
+
+
+@models.command("convert")
+@click.argument("model_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The openai-whisper checkpoint to write (.pt).")
+def models_convert(model_dir, out):
+    """Turn a CTranslate2 Whisper model (default: the bundled tiny.en) into an openai-whisper checkpoint
+    that whisper.load_model(path) and --engine openai-whisper --model PATH load. Lossless: same weights."""
+    import io
+
+    import torch
+
+    from evidence.transcribe import convert
+    from evidence.transcribe.models import bundled_model_path
+
+    buffer = io.BytesIO()
+    torch.save(convert.checkpoint(model_dir or bundled_model_path()), buffer)
+    click.echo(f"Wrote {write_file(out, buffer.getvalue())}")
 
 
 @cli.group()

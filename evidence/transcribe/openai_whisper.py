@@ -1,0 +1,127 @@
+"""Whisper through openai-whisper (PyTorch): the reference implementation, selectable with
+`--engine openai-whisper` (the `openai` extra). It never downloads: the model is either a checkpoint
+made by `evidence models convert` (loaded with `whisper.load_model(path)`) or a CTranslate2 model
+folder (the bundled tiny.en by default) converted in memory. Voice activity comes from faster-whisper's
+Silero VAD: each stretch of speech (stretches less than MERGE_GAP_S apart joined) is transcribed on its
+own, so that both engines skip the same non-speech. (openai-whisper's own `clip_timestamps` was tried
+and did not finish on speech-60 s silence-speech.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import pickle
+from pathlib import Path
+
+from evidence.errors import InputError
+from evidence.media import Audio
+from evidence.progress import ProgressCallback, no_progress
+from evidence.report import ModelInfo, Segment, Transcript, Word
+from evidence.transcribe import convert
+from evidence.transcribe.models import BUNDLED_MODEL_NAME, bundled_model_path, resolve_model
+
+ENGINE = "openai-whisper"
+MERGE_GAP_S = 2.0
+MISSING_EXTRA = ("the openai-whisper engine is not installed: run scripts/install.sh, or "
+                 "pip install 'recording-evidence[openai]'")
+
+
+def _set_alignment_heads(model, heads: list[list[int]]) -> None:
+    import torch
+
+    if not heads:
+        return
+    mask = torch.zeros(model.dims.n_text_layer, model.dims.n_text_head, dtype=torch.bool)
+    for layer, head in heads:
+        mask[layer, head] = True
+    model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
+
+
+def load(model_path: str | None):
+    """(model, ModelInfo) from a converted checkpoint file, or a CTranslate2 folder (default: bundled)."""
+    try:
+        import torch
+        import whisper
+    except ImportError:
+        raise InputError(MISSING_EXTRA) from None
+    path = Path(model_path) if model_path else bundled_model_path()
+    if path.is_file():
+        try:
+            model = whisper.load_model(str(path), device="cpu")
+            heads = torch.load(path, map_location="cpu", weights_only=True).get("alignment_heads", [])
+        except (RuntimeError, KeyError, OSError, ValueError, EOFError, pickle.UnpicklingError) as e:
+            reason = str(e).splitlines()[0] if str(e).strip() else type(e).__name__
+            raise InputError(f"{path}: not an openai-whisper checkpoint ({reason})") from None
+        _set_alignment_heads(model, heads)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return model, ModelInfo(name=path.stem, path=str(path.absolute()), sha256=digest)
+    info = resolve_model(model_path)
+    if not model_path:
+        info = dataclasses.replace(info, name=BUNDLED_MODEL_NAME)
+    ckpt = convert.checkpoint(info.path)
+    model = whisper.model.Whisper(whisper.model.ModelDimensions(**ckpt["dims"]))
+    model.load_state_dict(ckpt["model_state_dict"])
+    _set_alignment_heads(model, ckpt["alignment_heads"])
+    return model.eval(), info
+
+
+def speech_stretches(audio: Audio) -> list[tuple[int, int]]:
+    """(start, end) sample indices of speech by Silero VAD, stretches closer than MERGE_GAP_S joined."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    merged: list[tuple[int, int]] = []
+    for span in get_speech_timestamps(audio.samples, VadOptions()):
+        if merged and span["start"] - merged[-1][1] < MERGE_GAP_S * audio.sample_rate_hz:
+            merged[-1] = (merged[-1][0], span["end"])
+        else:
+            merged.append((span["start"], span["end"]))
+    return merged
+
+
+def _segment(s: dict, offset_s: float) -> Segment:
+    return Segment(
+        start_s=round(offset_s + s["start"], 3), end_s=round(offset_s + s["end"], 3), text=s["text"].strip(),
+        avg_logprob=round(s["avg_logprob"], 4), no_speech_prob=round(s["no_speech_prob"], 4),
+        compression_ratio=round(s["compression_ratio"], 4),
+        words=[Word(start_s=round(offset_s + w["start"], 3), end_s=round(offset_s + w["end"], 3), text=w["word"],
+                    probability=round(w["probability"], 4)) for w in s.get("words", [])],
+    )
+
+
+def transcribe(audio: Audio, options, progress: ProgressCallback = no_progress) -> Transcript:
+    import torch
+    import whisper
+
+    model, model_info = load(options.model_dir)
+    torch.set_num_threads(options.cpu_threads)
+    language = options.language or (None if model.is_multilingual else "en")
+    stretches = speech_stretches(audio) if options.vad_filter else [(0, len(audio.samples))]
+    progress("transcribe", 0.0, audio.duration_s)
+    segments: list[Segment] = []
+    detected = language
+    for start, end in stretches:
+        offset_s = start / audio.sample_rate_hz
+        result = whisper.transcribe(
+            model, audio.samples[start:end], language=detected, temperature=tuple(options.temperature),
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            logprob_threshold=options.log_prob_threshold, no_speech_threshold=options.no_speech_threshold,
+            condition_on_previous_text=options.condition_on_previous_text,
+            word_timestamps=options.word_timestamps, beam_size=options.beam_size, fp16=False, verbose=None,
+        )
+        # A multilingual model detects the language once, from the first stretch.
+        detected = result.get("language", detected)
+        segments += [_segment(s, offset_s) for s in result["segments"]]
+        progress("transcribe", end / audio.sample_rate_hz, audio.duration_s)
+    progress("transcribe", audio.duration_s, audio.duration_s)
+    recorded = dataclasses.asdict(options)
+    recorded.update(temperature=list(options.temperature), model_dir=model_info.path, language=detected,
+                    compute_type="float32", chunk_s=None)
+    return Transcript(
+        engine=ENGINE,
+        engine_version=f"openai-whisper {whisper.__version__}, torch {torch.__version__}",
+        model=model_info,
+        language=detected or "",
+        options=recorded,
+        segments=segments,
+    )
