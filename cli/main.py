@@ -176,7 +176,7 @@ def cli(debug: bool) -> None:
 @cli.command()
 @click.argument("recording", type=RECORDING)
 @click.option("-o", "--output", "outdir", type=click.Path(path_type=Path), required=True,
-              help="Folder for report.json, bundle.pdf and transcript.txt/.srt/.vtt/.docx.")
+              help="Folder for report.json, bundle.pdf and transcript.txt/.json/.srt/.vtt/.docx.")
 @click.option("--case-ref", help="Court or case reference.")
 @click.option("--exhibit", help="Exhibit reference, e.g. AB/1.")
 @click.option("--recorded-by", help="Who made the recording.")
@@ -270,7 +270,7 @@ def probe(recording, as_json):
 @cli.command()
 @click.argument("recording", type=RECORDING)
 @click.option("-o", "--output", "outdir", type=click.Path(path_type=Path),
-              help="Folder for report.json and transcript.txt/.srt/.vtt/.docx.")
+              help="Folder for report.json and transcript.txt/.json/.srt/.vtt/.docx.")
 @transcription_options
 @case_option
 @quiet_option

@@ -3,7 +3,9 @@ the last so that a solicitor can correct it."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 import zipfile
 
 from docx import Document
@@ -138,8 +140,27 @@ def _without_zip_times(docx_bytes: bytes) -> bytes:
     return out.getvalue()
 
 
+def to_json(report: Report) -> str:
+    """The transcript as shown to people (numbered lines with speakers and marks), for other tools;
+    Whisper's raw segments and words stay in report.json."""
+    t = report.transcript
+    data = {
+        "file": report.file.name,
+        "file_sha256": report.file.hashes_before.sha256,
+        "duration_s": report.media.decoded_duration_s,
+        "status": status_notice(report),
+        "engine": t.engine if t else None,
+        "model": dataclasses.asdict(t.model) if t else None,
+        "speakers": speakers_sentence(t) if t else None,
+        "lines": [{"number": n, "start_s": line.start_s, "end_s": line.end_s, "kind": line.kind,
+                   "speaker": line.speaker, "text": line.text} for n, line in enumerate(transcript_lines(report), 1)],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
 EXPORTS = {
     "txt": lambda report: to_txt(report).encode("utf-8"),
+    "json": lambda report: to_json(report).encode("utf-8"),
     "srt": lambda report: to_srt(report).encode("utf-8"),
     "vtt": lambda report: to_vtt(report).encode("utf-8"),
     "docx": to_docx,

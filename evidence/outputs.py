@@ -71,7 +71,7 @@ def write_folder(outdir: str | os.PathLike, files: dict[str, bytes]) -> list[Pat
 
 def artifacts(report, bundle: bool = True, signer=None) -> dict[str, bytes]:
     """Every output of a run, rendered from the report: report.json, bundle.pdf (signed when a `signer`
-    from evidence.signing.load_signer is given), transcript.txt, .srt, .vtt and .docx."""
+    from evidence.signing.load_signer is given), transcript.txt, .json, .srt, .vtt and .docx."""
     from evidence import bundle as pdf_bundle
     from evidence.exports import EXPORTS
     from evidence.report import to_json

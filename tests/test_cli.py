@@ -13,7 +13,8 @@ from pypdf import PdfReader
 
 from cli.main import cli
 
-RUN_OUTPUTS = {"report.json", "bundle.pdf", "transcript.txt", "transcript.srt", "transcript.vtt", "transcript.docx"}
+RUN_OUTPUTS = {"report.json", "bundle.pdf", "transcript.txt", "transcript.json", "transcript.srt", "transcript.vtt",
+               "transcript.docx"}
 
 
 def invoke(*args):

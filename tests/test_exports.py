@@ -1,6 +1,6 @@
 import re
 
-from evidence.exports import DRAFT_NOTICE, to_docx, to_srt, to_txt, to_vtt, transcript_lines
+from evidence.exports import DRAFT_NOTICE, to_docx, to_json, to_srt, to_txt, to_vtt, transcript_lines
 
 
 def test_txt_has_hash_notice_and_numbered_timed_lines(speech_report):
@@ -37,3 +37,13 @@ def test_docx_has_header_lines_and_certification(speech_report):
     assert [r[2] for r in rows[1:]] == [line.speaker for line in body] and body[0].speaker == "Speaker 1"
     text = "\n".join(p.text for p in doc.paragraphs)
     assert DRAFT_NOTICE in text and "Reviewer's certification" in text
+
+
+def test_json_export_holds_the_numbered_lines(speech_report):
+    import json
+
+    data = json.loads(to_json(speech_report))
+    body = transcript_lines(speech_report)
+    assert [line["text"] for line in data["lines"]] == [line.text for line in body]
+    assert data["lines"][0]["number"] == 1 and data["file_sha256"] == speech_report.file.hashes_before.sha256
+    assert data["status"] == DRAFT_NOTICE
