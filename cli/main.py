@@ -446,6 +446,33 @@ def models_convert(model_dir, out):
     click.echo(f"Wrote {write_file(out, buffer.getvalue())}")
 
 
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=lambda: Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "evidence",
+              show_default="~/.local/share/evidence", help="Where uploads, results and the job list are kept.")
+@click.option("--max-upload-gb", type=click.FloatRange(min=0.001), default=4.0, show_default=True,
+              help="Largest file accepted.")
+def serve(port, data_dir, max_upload_gb):
+    """A web page on this computer (127.0.0.1 only) for people who do not use a terminal."""
+    import socket
+
+    import uvicorn
+
+    from evidence.web.app import create_app
+
+    with socket.socket() as probe_socket:
+        try:
+            probe_socket.bind(("127.0.0.1", port))
+        except OSError:
+            raise click.ClickException(f"port {port} on 127.0.0.1 is in use; give another with --port") from None
+        port = probe_socket.getsockname()[1]
+    app = create_app(data_dir, int(max_upload_gb * 1024**3))
+    click.echo(f"evidence is at http://127.0.0.1:{port}/  (data in {data_dir}; Ctrl+C stops it)")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
 @cli.group()
 def case():
     """Case folder and chain of custody: receive and log recordings without playing them."""

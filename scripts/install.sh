@@ -4,7 +4,7 @@
 # and the openai-whisper engine (torch, CPU build).
 #
 #   bash scripts/install.sh          # to use evidence
-#   bash scripts/install.sh --test   # also what the test suite needs (espeak-ng, pytest, jiwer)
+#   bash scripts/install.sh --test   # also what the test suite needs (espeak-ng, chromium, pytest, ...)
 #
 # Runs apt-get as root, or through sudo. Needs the network only while installing; evidence itself
 # never uses it.
@@ -26,6 +26,8 @@ command -v fpcalc >/dev/null || packages+=(libchromaprint-tools)
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3 python3-venv)
 if [ "$with_tests" = 1 ]; then
   command -v espeak-ng >/dev/null || packages+=(espeak-ng)
+  # The web page's end-to-end test drives Debian's Chromium through Playwright (no browser download).
+  command -v chromium >/dev/null || packages+=(chromium)
 fi
 
 if [ "${#packages[@]}" -gt 0 ]; then

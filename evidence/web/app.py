@@ -1,0 +1,293 @@
+"""The local web application: `evidence serve` runs it on 127.0.0.1. Server-rendered pages (Jinja2) over
+the library; examinations run in worker processes (evidence.web.worker); job state in SQLite.
+
+Nothing leaves the machine: no external fonts or scripts, requests from other sites refused (Origin,
+Sec-Fetch-Site and Host checks), the recording served back only to this page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from fastapi import FastAPI, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from evidence import __version__
+from evidence.analysis import is_located
+from evidence.corrections import apply_corrections
+from evidence.errors import EvidenceError
+from evidence.exports import speakers_sentence, status_notice, transcript_lines
+from evidence.outputs import artifacts, write_folder
+from evidence.report import load
+from evidence.timecode import hms, parse_claimed
+from evidence.verify import verify
+from evidence.web.store import JobStore
+from evidence.web.worker import job_dir
+
+HERE = Path(__file__).parent
+DEFAULT_MAX_UPLOAD_BYTES = 4 * 1024**3
+"""4 GiB: ten hours of a phone's 64 kbit/s AAC is about 290 MB; ten hours of 16-bit 48 kHz stereo WAV
+is 6.9 GB, so a WAV that long must be compressed first or the limit raised (--max-upload-gb)."""
+CHUNK = 1 << 20
+PROVENANCE_FIELDS = ["case_ref", "exhibit", "recorded_by", "device", "claimed_date", "claimed_place",
+                     "transferred", "others_present", "prepared_by", "notes"]
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+def _safe_name(name: str | None, fallback: str) -> str:
+    cleaned = SAFE_NAME.sub("_", Path(name or "").name).strip(" .")
+    return cleaned[:120] or fallback
+
+
+async def _save_upload(upload: UploadFile, target: Path, max_bytes: int) -> tuple[str, int]:
+    """Copy an upload to `target` in 1 MiB blocks, hashing as it goes; refuse it past `max_bytes`."""
+    digest, size = hashlib.sha256(), 0
+    with open(target, "xb") as out:
+        while block := await upload.read(CHUNK):
+            size += len(block)
+            if size > max_bytes:
+                out.close()
+                target.unlink()
+                raise HTTPException(413, f"{upload.filename}: larger than the upload limit "
+                                         f"({max_bytes / 1024**3:.1f} GiB)")
+            digest.update(block)
+            out.write(block)
+    if size == 0:
+        target.unlink()
+        raise HTTPException(400, f"{upload.filename or 'the file'}: empty file")
+    os.chmod(target, 0o400)
+    return digest.hexdigest(), size
+
+
+def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+               allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "testserver")) -> FastAPI:
+    data = Path(data_dir)
+    (data / "jobs").mkdir(parents=True, exist_ok=True)
+    (data / "tmp").mkdir(exist_ok=True)
+    os.chmod(data, 0o700)
+    tempfile.tempdir = str(data / "tmp")  # uploads being received are spooled here, not in /tmp
+    store = JobStore(data / "jobs.sqlite")
+    _mark_interrupted(store)
+    app = FastAPI(title="evidence", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals.update(hms=hms, version=__version__, is_located=is_located)
+
+    @app.middleware("http")
+    async def same_origin_only(request: Request, call_next):
+        host = request.headers.get("host", "").rsplit(":", 1)[0].strip("[]")
+        if host not in allowed_hosts:
+            return Response("Refused: this server answers only on this machine's own address.", 403)
+        origin = request.headers.get("origin")
+        own = f"{request.url.scheme}://{request.headers.get('host')}"
+        cross_site = request.headers.get("sec-fetch-site") == "cross-site"
+        if cross_site or (request.method not in ("GET", "HEAD") and origin not in (None, "null", own)):
+            return Response("Refused: requests from other sites are not accepted.", 403)
+        return await call_next(request)
+
+    def job_or_404(job_id: str):
+        job = store.get(job_id) if re.fullmatch(r"[0-9a-f]{12}", job_id) else None
+        if job is None:
+            raise HTTPException(404, "no such job")
+        return job
+
+    def page(request: Request, name: str, **context) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, context)
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request):
+        return page(request, "index.html", jobs=store.all(), max_gb=max_upload_bytes / 1024**3)
+
+    @app.post("/jobs")
+    async def start_job(request: Request, recording: UploadFile, exemplar: UploadFile | None = None,
+                        grid_csv: UploadFile | None = None, case_ref: str = Form(""), exhibit: str = Form(""),
+                        recorded_by: str = Form(""), device: str = Form(""), claimed_date: str = Form(""),
+                        claimed_place: str = Form(""), transferred: str = Form(""), others_present: str = Form(""),
+                        prepared_by: str = Form(""), notes: str = Form(""), speakers: str = Form("")):
+        length = int(request.headers.get("content-length") or 0)
+        if length > max_upload_bytes + 1024**2:
+            raise HTTPException(413, f"the upload is larger than the limit ({max_upload_bytes / 1024**3:.1f} GiB)")
+        if claimed_date:
+            try:
+                parse_claimed(claimed_date)
+            except ValueError as e:
+                raise HTTPException(400, f"claimed date: {e}") from None
+        if speakers and not (speakers.isdigit() and int(speakers) >= 1):
+            raise HTTPException(400, "number of speakers: give a whole number, or leave it empty")
+        staging = Path(tempfile.mkdtemp(dir=data / "tmp"))
+        try:
+            (staging / "original").mkdir()
+            name = _safe_name(recording.filename, "recording")
+            sha256, size = await _save_upload(recording, staging / "original" / name, max_upload_bytes)
+            options = {k: v for k, v in dict(case_ref=case_ref, exhibit=exhibit, recorded_by=recorded_by,
+                                             device=device, claimed_date=claimed_date, claimed_place=claimed_place,
+                                             transferred=transferred, others_present=others_present,
+                                             prepared_by=prepared_by, notes=notes, speakers=speakers).items() if v}
+            for field, upload in (("exemplar", exemplar), ("grid_csv", grid_csv)):
+                if upload is not None and upload.filename:
+                    saved = f"{field}-{_safe_name(upload.filename, field)}"
+                    await _save_upload(upload, staging / saved, max_upload_bytes)
+                    options[field] = saved
+            job = store.create(name, sha256, size, options)
+            os.replace(staging, job_dir(data, job.id))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        _start_worker(data, job.id)
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+    @app.get("/jobs/{job_id}/status")
+    def status(job_id: str):
+        job = job_or_404(job_id)
+        return {"state": job.state, "stage": job.stage, "fraction": job.fraction, "eta_s": job.eta_s,
+                "error": job.error}
+
+    @app.get("/jobs/{job_id}", response_class=HTMLResponse)
+    def job_page(request: Request, job_id: str):
+        job = job_or_404(job_id)
+        if job.state != "done":
+            return page(request, "progress.html", job=job)
+        folder = job_dir(data, job_id)
+        report = load(_current(folder) / "report.json")
+        duration_s = report.media.decoded_duration_s or 1.0
+        return page(request, "result.html", job=job, report=report, duration_s=duration_s,
+                    lines=transcript_lines(report), status=status_notice(report),
+                    speakers=speakers_sentence(report.transcript) if report.transcript else "",
+                    labels=report.transcript.diarization.speakers if report.transcript and
+                    report.transcript.diarization else [],
+                    downloads=_downloads(folder))
+
+    @app.get("/jobs/{job_id}/audio")
+    def audio(job_id: str):
+        job = job_or_404(job_id)
+        return FileResponse(job_dir(data, job_id) / "original" / job.recording)
+
+    @app.get("/jobs/{job_id}/files/{folder}/{name}")
+    def download(job_id: str, folder: str, name: str):
+        job_or_404(job_id)
+        if folder not in ("out", "reviewed") or not re.fullmatch(r"(report\.json|bundle\.pdf|transcript\.\w+)", name):
+            raise HTTPException(404, "no such file")
+        path = job_dir(data, job_id) / folder / name
+        if not path.is_file():
+            raise HTTPException(404, "no such file")
+        return FileResponse(path, filename=name)
+
+    @app.post("/jobs/{job_id}/speakers")
+    async def rename_speakers(request: Request, job_id: str):
+        job_or_404(job_id)
+        folder = job_dir(data, job_id)
+        form = await request.form()
+        names = {k[len("name:"):]: str(v).strip() for k, v in form.items() if k.startswith("name:") and str(v).strip()}
+        current = _current(folder)
+        report = load(current / "report.json")
+        if report.transcript is None or report.transcript.diarization is None:
+            raise HTTPException(400, "this transcript has no speaker labels to rename")
+        unknown = set(names) - set(report.transcript.diarization.speakers)
+        if unknown:
+            raise HTTPException(400, f"no such speaker: {', '.join(sorted(unknown))}")
+        report = dataclasses.replace(report, transcript=dataclasses.replace(report.transcript, speaker_names=names))
+        if report.reviewed_transcript is not None:
+            report = _reapply(report, folder)
+        write_folder(current, artifacts(report))
+        return RedirectResponse(f"/jobs/{job_id}#transcript", status_code=303)
+
+    @app.post("/jobs/{job_id}/corrections")
+    async def corrections(request: Request, job_id: str):
+        job_or_404(job_id)
+        folder = job_dir(data, job_id)
+        form = await request.form()
+        report = load(folder / "out" / "report.json")
+        if (folder / "reviewed" / "report.json").is_file():  # names given since the run are kept
+            report = dataclasses.replace(report, transcript=load(folder / "reviewed" / "report.json").transcript)
+        automatic = transcript_lines(dataclasses.replace(report, reviewed_transcript=None))
+        rows = []
+        for n, line in enumerate(automatic, 1):
+            text = " ".join(str(form.get(f"text:{n}", line.text)).split())
+            speaker = str(form.get(f"speaker:{n}", line.speaker or "")).strip()
+            rows.append(f"{n:>4}  [{hms(line.start_s)}]  " + (f"{speaker}: " if speaker else "") + text)
+        corrected = folder / f"corrections-{len(list(folder.glob('corrections-*.txt'))) + 1}.txt"
+        corrected.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        try:
+            reviewed = apply_corrections(report, corrected, str(form.get("reviewed_by", "")).strip() or None)
+        except EvidenceError as e:
+            raise HTTPException(400, str(e)) from None
+        write_folder(folder / "reviewed", artifacts(reviewed))
+        return RedirectResponse(f"/jobs/{job_id}#transcript", status_code=303)
+
+    @app.get("/verify", response_class=HTMLResponse)
+    def verify_form(request: Request):
+        return page(request, "verify.html", result=None)
+
+    @app.post("/verify", response_class=HTMLResponse)
+    async def verify_files(request: Request, recording: UploadFile, reference: UploadFile):
+        with tempfile.TemporaryDirectory(dir=data / "tmp") as tmp:
+            rec = Path(tmp) / _safe_name(recording.filename, "recording")
+            ref = Path(tmp) / _safe_name(reference.filename, "reference")
+            await _save_upload(recording, rec, max_upload_bytes)
+            await _save_upload(reference, ref, max_upload_bytes)
+            try:
+                result = verify(rec, ref)
+            except EvidenceError as e:
+                return page(request, "verify.html", result=None, error=str(e))
+        return page(request, "verify.html", result=result)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if "text/html" in request.headers.get("accept", ""):
+            return page(request, "error.html", message=exc.detail, status=exc.status_code)
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+    return app
+
+
+def _current(folder: Path) -> Path:
+    """The reviewed outputs when a person has corrected the transcript, else the run's."""
+    return folder / "reviewed" if (folder / "reviewed" / "report.json").is_file() else folder / "out"
+
+
+def _reapply(report, folder: Path):
+    """Corrections again on a renamed report, from the latest corrected file (same rules as the CLI)."""
+    latest = max(folder.glob("corrections-*.txt"), key=lambda p: int(p.stem.split("-")[1]))
+    r = report.reviewed_transcript
+    return apply_corrections(dataclasses.replace(report, reviewed_transcript=None), latest, r.reviewed_by)
+
+
+def _downloads(folder: Path) -> list[tuple[str, str]]:
+    out = []
+    for sub, label in (("out", "automatic"), ("reviewed", "reviewed")):
+        for path in sorted((folder / sub).glob("*")) if (folder / sub).is_dir() else []:
+            out.append((f"{sub}/{path.name}", f"{path.name} ({label})"))
+    return out
+
+
+def _start_worker(data: Path, job_id: str) -> None:
+    log = open(job_dir(data, job_id) / "worker.log", "ab")
+    subprocess.Popen([sys.executable, "-m", "evidence.web.worker", str(data), job_id], stdout=log, stderr=log,
+                     stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def _mark_interrupted(store: JobStore) -> None:
+    """Jobs whose worker died while no server was watching (a reboot) are marked failed, not left running."""
+    for job in store.all():
+        if job.state in ("queued", "running") and job.pid and not _alive(job.pid):
+            store.update(job.id, state="failed", error="the examination was interrupted (its process ended); "
+                                                       "start it again")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,97 @@
+"""Job state in a small SQLite file in the data directory, so that jobs survive a server restart and
+the worker processes can report progress to any server that is running."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    state TEXT NOT NULL,          -- queued, running, done, failed
+    stage TEXT NOT NULL DEFAULT '',
+    fraction REAL NOT NULL DEFAULT 0,
+    started REAL,
+    pid INTEGER,
+    error TEXT,
+    recording TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    options TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    created: float
+    updated: float
+    state: str
+    stage: str
+    fraction: float
+    started: float | None
+    pid: int | None
+    error: str | None
+    recording: str
+    sha256: str
+    size_bytes: int
+    options: dict
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left, from the time taken so far and the share done (None until there is a share)."""
+        if self.state != "running" or not self.started or self.fraction <= 0.02:
+            return None
+        elapsed = time.time() - self.started
+        return max(0.0, elapsed / self.fraction - elapsed)
+
+
+class JobStore:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        with self._connect() as db:
+            db.execute(SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.row_factory = sqlite3.Row
+        return db
+
+    def create(self, recording: str, sha256: str, size_bytes: int, options: dict) -> Job:
+        job_id = uuid.uuid4().hex[:12]
+        now = time.time()
+        with self._connect() as db:
+            db.execute("INSERT INTO jobs (id, created, updated, state, recording, sha256, size_bytes, options) "
+                       "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
+                       (job_id, now, now, recording, sha256, size_bytes, json.dumps(options)))
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> Job | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return self._job(row) if row else None
+
+    def all(self) -> list[Job]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM jobs ORDER BY created DESC").fetchall()
+        return [self._job(r) for r in rows]
+
+    def update(self, job_id: str, **fields) -> None:
+        fields["updated"] = time.time()
+        names = ", ".join(f"{k} = ?" for k in fields)
+        with self._connect() as db:
+            db.execute(f"UPDATE jobs SET {names} WHERE id = ?", (*fields.values(), job_id))
+
+    @staticmethod
+    def _job(row: sqlite3.Row) -> Job:
+        data = dict(row)
+        data["options"] = json.loads(data["options"])
+        return Job(**data)
