@@ -93,6 +93,10 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         cross_site = request.headers.get("sec-fetch-site") == "cross-site"
         if cross_site or (request.method not in ("GET", "HEAD") and origin not in (None, "null", own)):
             return Response("Refused: requests from other sites are not accepted.", 403)
+        # Checked before the body is read: FastAPI spools a form's files before any route runs.
+        if int(request.headers.get("content-length") or 0) > max_upload_bytes + 1024**2:
+            return JSONResponse({"error": f"the upload is larger than the limit ({max_upload_bytes / 1024**3:.1f} "
+                                          "GiB; evidence serve --max-upload-gb sets it)"}, status_code=413)
         return await call_next(request)
 
     def job_or_404(job_id: str):
@@ -114,9 +118,6 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
                         recorded_by: str = Form(""), device: str = Form(""), claimed_date: str = Form(""),
                         claimed_place: str = Form(""), transferred: str = Form(""), others_present: str = Form(""),
                         prepared_by: str = Form(""), notes: str = Form(""), speakers: str = Form("")):
-        length = int(request.headers.get("content-length") or 0)
-        if length > max_upload_bytes + 1024**2:
-            raise HTTPException(413, f"the upload is larger than the limit ({max_upload_bytes / 1024**3:.1f} GiB)")
         if claimed_date:
             try:
                 parse_claimed(claimed_date)

@@ -125,7 +125,9 @@ def test_a_bad_recording_fails_with_its_reason(client):
 def test_upload_limit(tmp_path):
     small = TestClient(create_app(tmp_path, max_upload_bytes=1000))
     response = small.post("/jobs", files={"recording": ("big.wav", b"0" * 5000)})
-    assert response.status_code == 413
+    assert response.status_code == 413  # the copy into the job folder counts the bytes
+    refused = small.post("/jobs", files={"recording": ("huge.wav", b"0" * (2 * 1024**2))})
+    assert refused.status_code == 413 and "limit" in refused.json()["error"]  # refused before reading
     assert not any((tmp_path / "jobs").iterdir()) and not any((tmp_path / "tmp").iterdir())
 
 
