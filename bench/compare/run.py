@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "integrity"))
 
-from generate import RATE_HZ, VOICES, hum, room_noise, utterance  # noqa: E402
+from generate import RATE_HZ, mix, session  # noqa: E402
 
 from evidence.compare import compare  # noqa: E402
 from fixtures.generate import write_wav  # noqa: E402
@@ -55,22 +55,13 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
 
 
+def random_words(rng: np.random.Generator) -> str:
+    return " ".join(rng.choice(WORDS, size=int(rng.integers(4, 14))))
+
+
 def meeting(rng: np.random.Generator, seconds: float, with_hum: bool) -> np.ndarray:
-    n = int(seconds * RATE_HZ)
-    speech = np.zeros(n)
-    speakers = rng.choice(VOICES, size=int(rng.integers(2, 4)), replace=False)
-    gains = {v: 10 ** (rng.uniform(-14, -6) / 20) for v in speakers}
-    at = int(rng.uniform(0.3, 1.5) * RATE_HZ)
-    while at < n:
-        voice = speakers[int(rng.integers(len(speakers)))]
-        text = " ".join(rng.choice(WORDS, size=int(rng.integers(4, 14))))
-        clip = (utterance(text, voice) * gains[voice])[: n - at]
-        speech[at : at + len(clip)] += clip
-        at += len(clip) + int(rng.uniform(0.3, 2.5) * RATE_HZ)
-    tone = room_noise(rng, n, rng.uniform(-62, -50))
-    if with_hum:
-        tone = tone + hum(rng, n)
-    return (speech + tone).astype(np.float32)
+    """A meeting whose every utterance is a new random word sequence."""
+    return mix(session(rng, seconds, with_hum, say=random_words, max_pause_s=2.5)).astype(np.float32)
 
 
 def copies(rng: np.random.Generator, x: np.ndarray, other: np.ndarray) -> dict[str, tuple[np.ndarray, list, list]]:

@@ -98,8 +98,14 @@ def room_noise(rng: np.random.Generator, n: int, level_db: float) -> np.ndarray:
     return pink / pink.std() * 10 ** (level_db / 20)
 
 
-def session(rng: np.random.Generator, seconds: float, with_hum: bool) -> dict[str, np.ndarray]:
-    """One meeting: {'speech', 'tone'} where tone is the room (noise and hum) without the speech."""
+def a_sentence(rng: np.random.Generator) -> str:
+    return SENTENCES[int(rng.integers(len(SENTENCES)))]
+
+
+def session(rng: np.random.Generator, seconds: float, with_hum: bool, say=a_sentence,
+            max_pause_s: float = 2.0) -> dict[str, np.ndarray]:
+    """One meeting: {'speech', 'tone'} where tone is the room (noise and hum) without the speech.
+    `say(rng)` gives each utterance's text; pauses between utterances are 0.3 s to `max_pause_s`."""
     n = int(seconds * RATE_HZ)
     speech = np.zeros(n)
     speakers = rng.choice(VOICES, size=int(rng.integers(2, 4)), replace=False)
@@ -107,10 +113,10 @@ def session(rng: np.random.Generator, seconds: float, with_hum: bool) -> dict[st
     at = int(rng.uniform(0.3, 1.5) * RATE_HZ)
     while at < n:
         voice = speakers[int(rng.integers(len(speakers)))]
-        clip = utterance(SENTENCES[int(rng.integers(len(SENTENCES)))], voice) * gains[voice]
+        clip = utterance(say(rng), voice) * gains[voice]
         clip = clip[: n - at]
         speech[at : at + len(clip)] += clip
-        at += len(clip) + int(rng.uniform(0.3, 2.0) * RATE_HZ)
+        at += len(clip) + int(rng.uniform(0.3, max_pause_s) * RATE_HZ)
     tone = room_noise(rng, n, rng.uniform(-62, -50))
     if with_hum:
         tone = tone + hum(rng, n)
