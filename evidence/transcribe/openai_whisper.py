@@ -50,9 +50,11 @@ def load(model_path: str | None):
         try:
             model = whisper.load_model(str(path), device="cpu")
             heads = torch.load(path, map_location="cpu", weights_only=True).get("alignment_heads", [])
-        except (RuntimeError, KeyError, OSError, ValueError, EOFError, pickle.UnpicklingError) as e:
-            reason = str(e).splitlines()[0] if str(e).strip() else type(e).__name__
-            raise InputError(f"{path}: not an openai-whisper checkpoint ({reason})") from None
+        except (EOFError, pickle.UnpicklingError):
+            raise InputError(f"{path}: not an openai-whisper checkpoint (not a PyTorch file holding only "
+                             "weights; make one with `evidence models convert`)") from None
+        except (RuntimeError, KeyError, OSError, ValueError) as e:
+            raise InputError(f"{path}: not an openai-whisper checkpoint ({str(e).splitlines()[0]})") from None
         _set_alignment_heads(model, heads)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         return model, ModelInfo(name=path.stem, path=str(path.absolute()), sha256=digest)
