@@ -45,12 +45,16 @@ echo "Installing evidence$extra into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extra"
 
 # torch's CPU-only build: the default Linux wheel brings several GB of CUDA libraries. Pinning the
-# version makes pip take the "+cpu" wheel from PyTorch's CPU index (or a local copy of it).
+# version makes pip take the "+cpu" wheel from PyTorch's CPU index (or a local copy of it). Only torch
+# itself is looked up there (its dependencies come first, from the usual index), so that a machine that
+# cannot reach that index loses seconds, not minutes, before using its local copy.
 TORCH_VERSION=2.13.0
 echo "Installing torch $TORCH_VERSION (CPU), librosa, tiktoken for speaker labels and the openai-whisper engine"
+.venv/bin/python -m pip install -q --disable-pip-version-check filelock typing-extensions sympy networkx jinja2 \
+  fsspec librosa tiktoken more-itertools tqdm
 log=$(mktemp)
-if ! .venv/bin/python -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION" librosa tiktoken \
-    more-itertools tqdm --extra-index-url https://download.pytorch.org/whl/cpu >"$log" 2>&1; then
+if ! .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "torch==$TORCH_VERSION" \
+    --extra-index-url https://download.pytorch.org/whl/cpu >"$log" 2>&1; then
   cat "$log" >&2; rm -f "$log"; exit 1
 fi
 rm -f "$log"
