@@ -52,6 +52,7 @@ was no separate data to test it on."""
 MAX_SPEAKERS = 8
 TARGET_DBFS = -30.0
 BATCH = 64
+MEL_BLOCK_FRAMES = 30_000
 
 PARAMETERS = {
     "window_s": WINDOW_S, "hop_s": HOP_S, "pause_s": PAUSE_S, "chunk_s": CHUNK_S,
@@ -107,13 +108,24 @@ def _encoder(path: Path):
     return model.eval()
 
 
-def _mel(samples: np.ndarray) -> np.ndarray:
-    """(frames, 40) mel power, as Resemblyzer computed it for training."""
+def _mel(samples: np.ndarray, gain: float) -> np.ndarray:
+    """(frames, 40) mel power of `samples * gain`, as Resemblyzer computed it for training (librosa,
+    centred frames with zero padding), computed MEL_BLOCK_FRAMES at a time: librosa's STFT of a whole
+    hour would hold about 0.9 GB at once."""
     import librosa
 
-    mel = librosa.feature.melspectrogram(y=samples, sr=RATE_HZ, n_fft=int(RATE_HZ * MEL_WINDOW_S),
-                                         hop_length=int(RATE_HZ * MEL_HOP_S), n_mels=MEL_BANDS)
-    return mel.astype(np.float32).T
+    n_fft, hop = int(RATE_HZ * MEL_WINDOW_S), int(RATE_HZ * MEL_HOP_S)
+    frames = 1 + len(samples) // hop
+    out = np.empty((frames, MEL_BANDS), dtype=np.float32)
+    for f0 in range(0, frames, MEL_BLOCK_FRAMES):
+        f1 = min(frames, f0 + MEL_BLOCK_FRAMES)
+        lo, hi = f0 * hop - n_fft // 2, (f1 - 1) * hop + n_fft - n_fft // 2
+        block = samples[max(lo, 0) : min(hi, len(samples))].astype(np.float32) * gain
+        block = np.pad(block, (max(0, -lo), max(0, hi - len(samples))))
+        mel = librosa.feature.melspectrogram(y=block, sr=RATE_HZ, n_fft=n_fft, hop_length=hop,
+                                             n_mels=MEL_BANDS, center=False)
+        out[f0:f1] = mel.T
+    return out
 
 
 @dataclass(frozen=True)
@@ -136,10 +148,8 @@ def chunks(transcript: Transcript) -> list[Chunk]:
 def _embed_chunks(audio: Audio, spans: list[Chunk], progress: ProgressCallback) -> np.ndarray:
     import torch
 
-    samples = audio.samples.astype(np.float32)
-    rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) or 1e-9
-    samples = samples * 10 ** ((TARGET_DBFS - 20 * np.log10(rms)) / 20)
-    mel = _mel(samples)
+    rms = float(np.sqrt(np.mean(np.square(audio.samples, dtype=np.float64)))) or 1e-9
+    mel = _mel(audio.samples, 10 ** ((TARGET_DBFS - 20 * np.log10(rms)) / 20))
     frames = int(round(WINDOW_S / MEL_HOP_S))
     model = _encoder(checkpoint_path())
     windows, owner = [], []
