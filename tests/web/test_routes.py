@@ -138,3 +138,18 @@ def test_jobs_survive_a_restart_and_dead_workers_are_marked(data, done_job):
     again = TestClient(create_app(data))
     assert done_job[0] in again.get("/").text
     assert again.get(f"/jobs/{lost.id}/status").json()["state"] == "failed"
+
+
+def test_serve_refuses_a_port_in_use(tmp_path):
+    import socket
+
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--port", str(port), "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1 and f"port {port} on 127.0.0.1 is in use" in result.stderr
