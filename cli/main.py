@@ -460,7 +460,7 @@ def serve(port, data_dir, max_upload_gb):
 
     import uvicorn
 
-    from evidence.web.app import create_app
+    from evidence.web.app import create_app, spool_uploads_in
 
     with socket.socket() as probe_socket:
         try:
@@ -469,6 +469,7 @@ def serve(port, data_dir, max_upload_gb):
             raise click.ClickException(f"port {port} on 127.0.0.1 is in use; give another with --port") from None
         port = probe_socket.getsockname()[1]
     app = create_app(data_dir, int(max_upload_gb * 1024**3))
+    spool_uploads_in(data_dir)
     click.echo(f"evidence is at http://127.0.0.1:{port}/  (data in {data_dir}; Ctrl+C stops it)")
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 

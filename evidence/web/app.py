@@ -75,7 +75,6 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
     (data / "jobs").mkdir(parents=True, exist_ok=True)
     (data / "tmp").mkdir(exist_ok=True)
     os.chmod(data, 0o700)
-    tempfile.tempdir = str(data / "tmp")  # uploads being received are spooled here, not in /tmp
     store = JobStore(data / "jobs.sqlite")
     _mark_interrupted(store)
     app = FastAPI(title="evidence", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
@@ -248,6 +247,12 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
     return app
+
+
+def spool_uploads_in(data_dir: str | Path) -> None:
+    """Make this process spool uploads being received in the private data folder, not in /tmp
+    (Starlette writes a form's files to temporary files before a route sees them)."""
+    tempfile.tempdir = str(Path(data_dir) / "tmp")
 
 
 def _current(folder: Path) -> Path:
