@@ -56,6 +56,8 @@ COMPLETE = "COMPLETE COPY"
 """One continuous piece: the whole original, nothing added."""
 PARTIAL = "PARTIAL OR ALTERED COPY"
 NOT_FROM_ORIGINAL = "NOT FROM THE ORIGINAL"
+TOO_SHORT = "TOO SHORT TO COMPARE"
+"""Either file is shorter than MIN_STRETCH_S: nothing that short is matched or reported."""
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,9 @@ def align(original: np.ndarray, copy: np.ndarray, original_s: float, copy_s: flo
     return pieces, missing, added
 
 
-def _verdict(pieces: list[Piece], missing: list[Stretch], added: list[Stretch]) -> str:
+def _verdict(pieces: list[Piece], missing: list[Stretch], added: list[Stretch], shortest_s: float) -> str:
+    if shortest_s < MIN_STRETCH_S:
+        return TOO_SHORT
     if not pieces:
         return NOT_FROM_ORIGINAL
     if len(pieces) == 1 and not missing and not added:
@@ -343,6 +347,7 @@ def compare(original: str | Path, copy: str | Path, progress: ProgressCallback =
     progress("align", 1, 1)
     timings["align"] = round(time.perf_counter() - start, 3)
     same_order = all(b.original_start_s >= a.original_start_s for a, b in zip(pieces, pieces[1:]))
+    verdict = _verdict(pieces, missing, added, min(orig_side.duration_s, copy_side.duration_s))
     repeated = _repeated(pieces)
     return Comparison(
         tool_version=__version__,
@@ -353,8 +358,9 @@ def compare(original: str | Path, copy: str | Path, progress: ProgressCallback =
         added=added,
         same_order=same_order,
         repeated=repeated,
-        verdict=_verdict(pieces, missing, added),
-        summary=_summary(pieces, missing, added, same_order, repeated),
+        verdict=verdict,
+        summary=(f"One of the files lasts less than {MIN_STRETCH_S} s, the shortest stretch this comparison "
+                 "can match." if verdict == TOO_SHORT else _summary(pieces, missing, added, same_order, repeated)),
         parameters=dict(PARAMETERS),
         timings_s=timings,
     )

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 from cli.main import cli
-from evidence.compare import COMPLETE, NOT_FROM_ORIGINAL, PARTIAL, compare, subfingerprints
-from fixtures.generate import COPY_CUTS_S, INSERT_AT_S, INSERT_S, copies_of, read_wav_with_rate
+from evidence.compare import COMPLETE, NOT_FROM_ORIGINAL, PARTIAL, TOO_SHORT, compare, subfingerprints
+from fixtures.generate import COPY_CUTS_S, INSERT_AT_S, INSERT_S, copies_of, read_wav_with_rate, write_wav
 
 TOLERANCE_S = 0.5
 
@@ -90,6 +90,13 @@ def test_unrelated_recording_matches_nothing(original, fx):
     r = compare(original, fx["speech"])
     assert r.verdict == NOT_FROM_ORIGINAL and r.pieces == []
     assert [(s.start_s, s.end_s) for s in r.missing] == [(0.0, 30.0)]
+
+
+def test_a_copy_too_short_to_compare_says_so(original, tmp_path):
+    x, rate = read_wav_with_rate(original)
+    short = write_wav(tmp_path / "short.wav", x[: int(0.3 * rate)], rate)
+    r = compare(original, short)
+    assert r.verdict == TOO_SHORT and "less than 0.5 s" in r.summary
 
 
 def test_subfingerprints_agree_for_the_same_audio_and_not_for_other_audio(original, fx):
