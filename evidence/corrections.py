@@ -139,3 +139,27 @@ def summary(lines: list[ReviewedLine]) -> dict[str, int]:
         "words_reviewed": sum(len(line.text.split()) for line in lines),
         **edits,
     }
+
+
+def renamed(report: Report, names: dict[str, str]) -> Report:
+    """The report with new speaker names (by label, as --speaker-names gives them), applied to the
+    automatic transcript and to any reviewed lines, whose speakers are stored by display name."""
+    t = report.transcript
+    if t is None or t.diarization is None:
+        raise InputError("this transcript has no speaker labels to rename")
+    unknown = sorted(set(names) - set(t.diarization.speakers))
+    if unknown:
+        raise InputError(f"no such speaker: {', '.join(unknown)}")
+    old = {t.speaker_names.get(label, label): label for label in t.diarization.speakers}
+
+    def new(display: str | None) -> str | None:
+        label = old.get(display)
+        return names.get(label, label) if label else display
+
+    report = dataclasses.replace(report, transcript=dataclasses.replace(t, speaker_names=dict(names)))
+    r = report.reviewed_transcript
+    if r is None:
+        return report
+    lines = [dataclasses.replace(line, speaker=new(line.speaker), automatic_speaker=new(line.automatic_speaker))
+             for line in r.lines]
+    return dataclasses.replace(report, reviewed_transcript=dataclasses.replace(r, lines=lines, summary=summary(lines)))

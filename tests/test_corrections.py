@@ -97,3 +97,17 @@ def test_cli_apply_corrections(speech_report, txt, tmp_path):
     assert data["transcript"] == json.loads(report.read_text())["transcript"]
     assert "Please send it by Friday." in (out / "transcript.txt").read_text()
     assert (out / "bundle.pdf").is_file()
+
+
+def test_renaming_after_review_keeps_the_corrections(speech_report, txt):
+    edit_txt(txt, 1, "Please send the report to the judge by Friday.")
+    reviewed = apply_corrections(speech_report, txt)
+    from evidence.corrections import renamed
+
+    again = renamed(reviewed, {"Speaker 1": "Ms A"})
+    line = again.reviewed_transcript.lines[0]
+    assert (line.speaker, line.automatic_speaker) == ("Ms A", "Ms A")
+    assert line.text == "Please send the report to the judge by Friday."
+    assert again.reviewed_transcript.summary == reviewed.reviewed_transcript.summary
+    with pytest.raises(InputError, match="no such speaker: Speaker 7"):
+        renamed(reviewed, {"Speaker 7": "X"})

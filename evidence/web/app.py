@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 
 from evidence import __version__
 from evidence.analysis import is_located
-from evidence.corrections import apply_corrections
+from evidence.corrections import apply_corrections, renamed
 from evidence.errors import EvidenceError
 from evidence.exports import speakers_sentence, status_notice, transcript_lines
 from evidence.outputs import artifacts, write_folder
@@ -187,17 +187,14 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         folder = job_dir(data, job_id)
         form = await request.form()
         names = {k[len("name:"):]: str(v).strip() for k, v in form.items() if k.startswith("name:") and str(v).strip()}
-        current = _current(folder)
-        report = load(current / "report.json")
-        if report.transcript is None or report.transcript.diarization is None:
-            raise HTTPException(400, "this transcript has no speaker labels to rename")
-        unknown = set(names) - set(report.transcript.diarization.speakers)
-        if unknown:
-            raise HTTPException(400, f"no such speaker: {', '.join(sorted(unknown))}")
-        report = dataclasses.replace(report, transcript=dataclasses.replace(report.transcript, speaker_names=names))
-        if report.reviewed_transcript is not None:
-            report = _reapply(report, folder)
-        write_folder(current, artifacts(report))
+        # Names apply to the run's outputs and, when there is one, to the reviewed version.
+        for sub in ("out", "reviewed"):
+            if (folder / sub / "report.json").is_file():
+                try:
+                    report = renamed(load(folder / sub / "report.json"), names)
+                except EvidenceError as e:
+                    raise HTTPException(400, str(e)) from None
+                write_folder(folder / sub, artifacts(report))
         return RedirectResponse(f"/jobs/{job_id}#transcript", status_code=303)
 
     @app.post("/jobs/{job_id}/corrections")
@@ -206,8 +203,6 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         folder = job_dir(data, job_id)
         form = await request.form()
         report = load(folder / "out" / "report.json")
-        if (folder / "reviewed" / "report.json").is_file():  # names given since the run are kept
-            report = dataclasses.replace(report, transcript=load(folder / "reviewed" / "report.json").transcript)
         automatic = transcript_lines(dataclasses.replace(report, reviewed_transcript=None))
         rows = []
         for n, line in enumerate(automatic, 1):
@@ -258,13 +253,6 @@ def spool_uploads_in(data_dir: str | Path) -> None:
 def _current(folder: Path) -> Path:
     """The reviewed outputs when a person has corrected the transcript, else the run's."""
     return folder / "reviewed" if (folder / "reviewed" / "report.json").is_file() else folder / "out"
-
-
-def _reapply(report, folder: Path):
-    """Corrections again on a renamed report, from the latest corrected file (same rules as the CLI)."""
-    latest = max(folder.glob("corrections-*.txt"), key=lambda p: int(p.stem.split("-")[1]))
-    r = report.reviewed_transcript
-    return apply_corrections(dataclasses.replace(report, reviewed_transcript=None), latest, r.reviewed_by)
 
 
 def _downloads(folder: Path) -> list[tuple[str, str]]:

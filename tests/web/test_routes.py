@@ -89,6 +89,14 @@ def test_rename_speakers_and_correct_a_line(client, data, done_job):
     assert "Hello, is anyone there?" in client.get(f"/jobs/{job_id}").text
     assert (data / "jobs" / job_id / "corrections-1.txt").is_file()
 
+    # Renaming after a review renames in both versions, without touching the reviewed text.
+    client.post(f"/jobs/{job_id}/speakers", data={"name:Speaker 1": "Ms D"}, follow_redirects=False)
+    for folder in ("out", "reviewed"):
+        txt = client.get(f"/jobs/{job_id}/files/{folder}/transcript.txt").text
+        assert "Ms D:" in txt and "Diane:" not in txt, folder
+    again = client.get(f"/jobs/{job_id}/files/reviewed/report.json").json()["reviewed_transcript"]
+    assert again["summary"]["lines_changed"] == 1 and "Hello, is anyone there?" in [x["text"] for x in again["lines"]]
+
 
 def test_verify_page(client, done_job, real_speech):
     job_id, _ = done_job
