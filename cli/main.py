@@ -452,8 +452,8 @@ def models_convert(model_dir, out):
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               default=lambda: Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "evidence",
               show_default="~/.local/share/evidence", help="Where uploads, results and the job list are kept.")
-@click.option("--max-upload-gb", type=click.FloatRange(min=0.001), default=4.0, show_default=True,
-              help="Largest file accepted.")
+@click.option("--max-upload-gb", type=click.FloatRange(min=0.001), default=8.0, show_default=True,
+              help="Largest file accepted, in GiB (8: ten hours of 16-bit 48 kHz stereo WAV).")
 def serve(port, data_dir, max_upload_gb):
     """A web page on this computer (127.0.0.1 only) for people who do not use a terminal."""
     import socket

@@ -35,9 +35,9 @@ from evidence.web.store import JobStore
 from evidence.web.worker import job_dir
 
 HERE = Path(__file__).parent
-DEFAULT_MAX_UPLOAD_BYTES = 4 * 1024**3
-"""4 GiB: ten hours of a phone's 64 kbit/s AAC is about 290 MB; ten hours of 16-bit 48 kHz stereo WAV
-is 6.9 GB, so a WAV that long must be compressed first or the limit raised (--max-upload-gb)."""
+DEFAULT_MAX_UPLOAD_BYTES = 8 * 1024**3
+"""8 GiB: ten hours of 16-bit 48 kHz stereo WAV is 6.9 GB (ten hours of a phone's 64 kbit/s AAC is
+about 290 MB)."""
 CHUNK = 1 << 20
 PROVENANCE_FIELDS = ["case_ref", "exhibit", "recorded_by", "device", "claimed_date", "claimed_place",
                      "transferred", "others_present", "prepared_by", "notes"]
