@@ -123,8 +123,13 @@ exemplar_option = click.option(
 grid_option = click.option(
     "--grid-csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Grid frequency record (NESO 'System frequency data' CSV: dtm,f per second, UTC) to date the hum against.")
+def _case_folder(ctx, param, value):
+    # Checked while the options are read, so a wrong case folder fails before any work or output.
+    return custody.require_case(value) if value is not None else None
+
+
 case_option = click.option(
-    "--case", "case_dir", type=click.Path(file_okay=False, path_type=Path),
+    "--case", "case_dir", type=click.Path(file_okay=False, path_type=Path), callback=_case_folder,
     help="Case folder (evidence case init): this command and its outputs are logged in its custody log.")
 
 
@@ -324,8 +329,6 @@ def analyse(recording, report_path, claimed_date, exemplar, grid_csv, case_dir, 
 @sign_options
 def bundle(report_path, pdf_path, case_dir, sign_key, sign_passphrase):
     """Render the PDF bundle again from REPORT.json, without re-analysing."""
-    if case_dir:
-        custody.require_case(case_dir)  # a wrong case folder fails before anything is written
     signer = _signer(sign_key, sign_passphrase)
     report = load(report_path)
     pdf = render(report)
@@ -344,8 +347,6 @@ def bundle(report_path, pdf_path, case_dir, sign_key, sign_passphrase):
 def verify(recording, reference, trust_roots, case_dir, as_json):
     """Check that RECORDING is the file a report or bundle describes, and a bundle's signatures.
     Exit 0 only on MATCH with every signature (if any) intact."""
-    if case_dir:
-        custody.require_case(case_dir)
     result = verify_file(recording, reference, list(trust_roots))
     _log_to_case(case_dir, f"verify: {result.status}", result.actual_sha256, [])
     if as_json:
@@ -374,8 +375,6 @@ def verify(recording, reference, trust_roots, case_dir, as_json):
 def compare(original, copy, outdir, case_dir, quiet, as_json):
     """Which stretches of ORIGINAL the COPY holds (after decoding both), what is missing, what was added,
     and whether the order is kept. Exit 0 whatever the result."""
-    if case_dir:
-        custody.require_case(case_dir)
     with progress_bars(quiet) as progress:
         result = comparing.compare(original, copy, progress)
     written = []
@@ -411,8 +410,6 @@ def transcript():
 @sign_options
 def apply_corrections_command(report_path, corrected, outdir, reviewed_by, case_dir, sign_key, sign_passphrase):
     """Record a person's corrections (the .docx or .txt export, edited) beside the automatic transcript."""
-    if case_dir:
-        custody.require_case(case_dir)
     signer = _signer(sign_key, sign_passphrase)
     report = apply_corrections(load(report_path), corrected, reviewed_by)
     written = write_folder(outdir, artifacts(report, signer=signer))
