@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 
 from evidence.errors import InputError
-from evidence.exports import transcript_lines
+from evidence.exports import automatic_lines
 from evidence.report import Report, ReviewedLine, ReviewedTranscript
 
 TXT_LINE = re.compile(r"^\s*(\d+)\s+\[(\d{2}:\d{2}:\d{2})\]\s?(.*)$")
@@ -79,7 +79,7 @@ def apply_corrections(report: Report, corrected: str | Path, reviewed_by: str | 
         raise InputError("this report has no transcript to correct")
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    automatic = transcript_lines(dataclasses.replace(report, reviewed_transcript=None))
+    automatic = automatic_lines(report)
     speakers = {line.speaker for line in automatic if line.speaker}
     speakers |= set((report.transcript.diarization.speakers if report.transcript.diarization else []))
     speakers |= set(report.transcript.speaker_names.values())

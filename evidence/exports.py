@@ -18,13 +18,23 @@ from evidence.transcribe.marks import Line, lines
 DRAFT_NOTICE = "Automatic draft transcript produced by speech recognition; it has not been verified by a person."
 
 
+def automatic_lines(report: Report) -> list[Line]:
+    """The automatic transcript as lines, marked with the thresholds the report recorded."""
+    return lines(report.transcript, report.parameters.get("transcript_marks"))
+
+
 def transcript_lines(report: Report) -> list[Line]:
     """The transcript as numbered lines: the reviewed version when a person has corrected it
-    (evidence.corrections), else the automatic one marked with the thresholds the report recorded."""
+    (evidence.corrections), else the automatic one."""
     reviewed = report.reviewed_transcript
     if reviewed is not None:
         return [Line(r.start_s, r.end_s, r.text, r.kind, r.speaker) for r in reviewed.lines]
-    return lines(report.transcript, report.parameters.get("transcript_marks"))
+    return automatic_lines(report)
+
+
+def txt_line(number: int, start_s: float, text: str) -> str:
+    """One numbered line of the .txt export, the form evidence.corrections reads back."""
+    return f"{number:>4}  [{hms(start_s)}]  {text}"
 
 
 def status_notice(report: Report) -> str:
@@ -71,7 +81,7 @@ def to_txt(report: Report) -> str:
         "",
     ]
     body = transcript_lines(report)
-    out += [f"{n:>4}  [{hms(line.start_s)}]  {line.labelled}" for n, line in enumerate(body, 1)]
+    out += [txt_line(n, line.start_s, line.labelled) for n, line in enumerate(body, 1)]
     if not body:
         out.append("(no speech was transcribed)")
     return "\n".join(out) + "\n"

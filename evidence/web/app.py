@@ -7,7 +7,6 @@ Sec-Fetch-Site and Host checks), the recording served back only to this page.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import re
@@ -26,7 +25,7 @@ from evidence import __version__
 from evidence.analysis import is_located
 from evidence.corrections import apply_corrections, renamed
 from evidence.errors import EvidenceError
-from evidence.exports import speakers_sentence, status_notice, transcript_lines
+from evidence.exports import automatic_lines, speakers_sentence, status_notice, transcript_lines, txt_line
 from evidence.outputs import artifacts, write_folder
 from evidence.report import load
 from evidence.timecode import hms, parse_claimed
@@ -203,12 +202,12 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         folder = job_dir(data, job_id)
         form = await request.form()
         report = load(folder / "out" / "report.json")
-        automatic = transcript_lines(dataclasses.replace(report, reviewed_transcript=None))
+        automatic = automatic_lines(report)
         rows = []
         for n, line in enumerate(automatic, 1):
             text = " ".join(str(form.get(f"text:{n}", line.text)).split())
             speaker = str(form.get(f"speaker:{n}", line.speaker or "")).strip()
-            rows.append(f"{n:>4}  [{hms(line.start_s)}]  " + (f"{speaker}: " if speaker else "") + text)
+            rows.append(txt_line(n, line.start_s, (f"{speaker}: " if speaker else "") + text))
         corrected = folder / f"corrections-{len(list(folder.glob('corrections-*.txt'))) + 1}.txt"
         corrected.write_text("\n".join(rows) + "\n", encoding="utf-8")
         try:
