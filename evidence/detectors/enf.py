@@ -12,6 +12,7 @@ reported. A jump in the hum's level (hum appearing or vanishing) is reported too
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -41,6 +42,8 @@ PARAMETERS = {
     "jump_threshold_rad": 0.3,
     "jump_noise_factor": 5.0,
     "level_jump_db": 10.0,
+    "frequency_jump_hz": 0.03,
+    "frequency_noise_factor": 8.0,
     "level_gate_db": 10.0,
     "merge_s": 1.0,
     "min_valid_s": 10.0,
@@ -124,19 +127,27 @@ def phasors(work: np.ndarray, frequency_hz: float) -> np.ndarray:
     return out
 
 
-def phase_jumps(p: np.ndarray, window: int, gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For each frame boundary i (between frames i-1 and i): the phase jump (rad), the lower of the
-    two sides' phase consistency (0..1), the level change (dB, after minus before), and the lower of
-    the two sides' levels (dB).
+class Boundaries(NamedTuple):
+    """What the hum does at each frame boundary i (between frames i-1 and i), one array each."""
+
+    jump_rad: np.ndarray          # phase jump
+    consistency: np.ndarray       # the lower of the two sides' phase consistency (0..1)
+    level_change_db: np.ndarray   # level after minus before
+    lower_level_db: np.ndarray    # the lower of the two sides' levels
+    rotation_change_rad: np.ndarray  # rotation per frame after minus before: a change of frequency
+
+
+def phase_jumps(p: np.ndarray, window: int, gap: int) -> Boundaries:
+    """Phase jump, consistency, level change, lower level and change of rotation at each frame boundary.
 
     Each side is a window of `window` frames kept `gap` frames away from the boundary, because the
     band-pass filter spreads a jump over a few tenths of a second; each side's phase is carried to
     the boundary at that side's own rotation rate (the hum's frequency offset)."""
     n = len(p)
-    out_jump, out_consistency, out_level = np.zeros(n), np.zeros(n), np.zeros(n)
+    out_jump, out_consistency, out_level, out_rotation = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
     out_lower = np.full(n, -np.inf)
     if n < 2 * (window + gap) + 1:
-        return out_jump, out_consistency, out_level, out_lower
+        return Boundaries(out_jump, out_consistency, out_level, out_lower, out_rotation)
     lag = p[1:] * np.conj(p[:-1])
     rate = np.angle(sliding_window_view(lag, window - 1).sum(axis=1))  # rotation per frame in window s
     windows = sliding_window_view(p, window)                            # windows[s] = p[s : s + window]
@@ -154,7 +165,8 @@ def phase_jumps(p: np.ndarray, window: int, gap: int) -> tuple[np.ndarray, np.nd
     level_right = 20 * np.log10(np.maximum(magnitude_right / window, 1e-30))
     out_level[bounds] = level_right - level_left
     out_lower[bounds] = np.minimum(level_left, level_right)
-    return out_jump, out_consistency, out_level, out_lower
+    out_rotation[bounds] = np.angle(np.exp(1j * (rate[first_right] - rate[first_left])))
+    return Boundaries(out_jump, out_consistency, out_level, out_lower, out_rotation)
 
 
 @dataclass(frozen=True)
@@ -188,7 +200,7 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
             "No mains hum strong enough to test was found, so the ENF test could not look for cuts. "
                         "This says nothing either way about editing.",
         )]
-    jump, consistency, level, lower_db = phase_jumps(p, window, gap)
+    jump, consistency, level, lower_db, rotation = phase_jumps(p, window, gap)
     # The phase means something only where the hum is there: consistent, and near its usual level.
     usual_db = 20 * np.log10(np.median(np.abs(p)) + 1e-30)
     valid = (consistency >= PARAMETERS["min_consistency"]) & (lower_db >= usual_db - PARAMETERS["level_gate_db"])
@@ -222,6 +234,7 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
                         "other: a cut, a join or inserted material. Loud sound at the hum's frequency can also "
                         "disturb it.",
         ))
+    findings += _frequency_jumps(hum, rotation, valid, findings, common)
     for start, end in regions(np.abs(level) >= PARAMETERS["level_jump_db"]):
         i = start + int(np.argmax(np.abs(level[start:end])))
         at_s = round((start + end - 1) / 2 * frame_s, 3)
@@ -238,3 +251,35 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
                         "elsewhere or at another time, or a muted passage.",
         ))
     return sorted(findings, key=lambda f: f.start_s)
+
+
+def _frequency_jumps(hum: Hum, rotation_change_rad: np.ndarray, valid: np.ndarray, phase_findings: list[Finding],
+                     common: dict) -> list[Finding]:
+    """Where the hum's frequency either side of a boundary differs by more than it wanders: the grid
+    frequency changes smoothly, so a step means the two sides were recorded at different times. A
+    phase jump also upsets the frequency measured beside it, so steps near one are not reported again."""
+    frame_s = PARAMETERS["frame_s"]
+    window = int(round(PARAMETERS["window_s"] / frame_s))
+    gap = int(round(PARAMETERS["gap_s"] / frame_s))
+    change_hz = rotation_change_rad / (2 * np.pi * frame_s * hum.harmonic)
+    spread_hz = float(1.4826 * np.median(np.abs(change_hz[valid])))
+    threshold_hz = max(PARAMETERS["frequency_jump_hz"], PARAMETERS["frequency_noise_factor"] * spread_hz)
+    score = np.where(valid, np.abs(change_hz) / threshold_hz, 0.0)
+    findings = []
+    for start, end in regions(score > 1.0, join_gap=window + gap):
+        i = start + int(np.argmax(score[start:end]))
+        at_s = round((start + end - 1) / 2 * frame_s, 3)
+        if any(abs(f.start_s - at_s) <= PARAMETERS["merge_s"] for f in phase_findings):
+            continue
+        findings.append(Finding(
+            kind="enf-frequency-jump", start_s=at_s, end_s=at_s,
+            severity="concern" if score[i] >= 2 else "notice", score=round(float(min(1.0, score[i] / 3)), 3),
+            details={**common, "frequency_change_hz": round(float(change_hz[i]), 4),
+                     "frequency_threshold_hz": round(threshold_hz, 4), "frequency_spread_hz": round(spread_hz, 4)},
+            explanation=f"The mains hum's frequency changes by {1000 * change_hz[i]:+.0f} mHz from the second before "
+                        f"this point to the second after it (threshold {1000 * threshold_hz:.0f} mHz). The grid "
+                        "frequency drifts smoothly, so a step suggests the audio either side was recorded at "
+                        "different times: a join or inserted material. A sudden event on the grid (a power "
+                        "station tripping) changes it quickly too; a grid record (--grid-csv) shows such events.",
+        ))
+    return findings

@@ -58,3 +58,16 @@ def test_hum_that_stops_is_a_level_jump():
     x[40 * RATE:] = np.random.default_rng(2).normal(0, 10 ** (-60 / 20), 20 * RATE)
     found = [f for f in run(x) if f.kind in ("enf-level-jump", "enf-phase-jump")]
     assert len(found) == 1 and abs(found[0].start_s - 40.0) <= 1.0
+
+
+def test_frequency_step_without_phase_jump_is_a_frequency_jump():
+    """Two recordings joined where their hum happens to meet in phase: only the frequency steps."""
+    rng = np.random.default_rng(3)
+    t = np.arange(60 * RATE) / RATE
+    frequency_hz = np.where(t < 30.0, 49.98, 50.03)
+    phase = 2 * np.pi * np.cumsum(frequency_hz) / RATE
+    x = 0.01 * np.cos(phase) + 0.004 * np.cos(2 * phase) + rng.normal(0, 10 ** (-60 / 20), len(t))
+    found = [f for f in run(x) if f.severity != "info"]
+    assert [f.kind for f in found] == ["enf-frequency-jump"]
+    assert abs(found[0].start_s - 30.0) <= 0.5
+    assert found[0].details["frequency_change_hz"] == pytest.approx(0.05, abs=0.01)
