@@ -1,6 +1,6 @@
 """Benchmark the transcript: WER, speaker attribution and speed for each model and engine.
 
-    .venv/bin/python bench/transcript/run.py WORKDIR [--sentences 40]
+    .venv/bin/python bench/transcript/run.py WORKDIR [--sentences 100]
 
 Audio:
   call       the real two-speaker phone call in ../shared/data/real-speech (30 s; sample.stm, sample.rttm)
