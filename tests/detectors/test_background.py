@@ -49,3 +49,30 @@ def test_frequent_steps_are_the_recordings_pattern_and_only_info():
     assert len(findings) >= 4
     assert {f.severity for f in findings} == {"info"}
     assert "per minute" in findings[0].explanation
+
+
+def band_noise(rng, n, lo_hz, hi_hz):
+    """Gaussian noise with unit power spread evenly over lo_hz..hi_hz."""
+    spectrum = np.fft.rfft(rng.normal(0, 1, n))
+    freqs = np.fft.rfftfreq(n, 1 / RATE)
+    spectrum[(freqs < lo_hz) | (freqs >= hi_hz)] = 0
+    x = np.fft.irfft(spectrum, n)
+    return x / x.std()
+
+
+def test_change_of_colour_at_the_same_level_is_found():
+    """Halve the white background's power and put the other half into 200-500 Hz: the 200-4000 Hz level
+    stays the same, but the lowest band rises by about 8 dB against the rest."""
+    rng = np.random.default_rng(7)
+    x = bursts_over_noise([-60, -60])
+    half = len(x) // 2
+    sigma = 10 ** (-60 / 20)
+    x[half:] *= 1 / np.sqrt(2)  # the white part of the second half, bursts included
+    # Band noise of power P over 300 Hz adds P / 300 per hertz; spread over 200-4000 Hz that makes up
+    # the half removed when P / 300 * 300 = (sigma^2 / 2) / 8000 * 3800.
+    x[half:] += (sigma * np.sqrt(3800 / 16000) * band_noise(rng, len(x) - half, 200, 500)).astype(np.float32)
+    (f,) = run(x)
+    assert f.start_s - 1.0 <= 20.0 <= f.end_s + 1.0
+    assert abs(f.details["change_db"]) < 1.5
+    assert f.details["shape_change_db"] >= 6.0 and f.details["band_changes_db"]["200-500"] >= 6.0
+    assert "spectrum changes" in f.explanation and "200-500 Hz band rises" in f.explanation
