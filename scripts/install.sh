@@ -26,6 +26,8 @@ command -v fpcalc >/dev/null || packages+=(libchromaprint-tools)
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3 python3-venv)
 if [ "$with_tests" = 1 ]; then
   command -v espeak-ng >/dev/null || packages+=(espeak-ng)
+  # The transcript benchmark's second set of read speech (bench/transcript); small.
+  command -v flite >/dev/null || packages+=(flite)
   # The web page's end-to-end test drives Debian's Chromium through Playwright (no browser download).
   command -v chromium >/dev/null || packages+=(chromium)
 fi

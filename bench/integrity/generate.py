@@ -60,11 +60,18 @@ def _ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
 
 
+SYNTHESISERS = {
+    "espeak-ng": lambda text, voice, raw: ["espeak-ng", "-v", voice, "-s", "155", "-w", raw, text],
+    "flite": lambda text, voice, raw: ["flite", "-voice", voice, "-t", text, "-o", raw],
+}
+
+
 @functools.cache
-def utterance(text: str, voice: str) -> np.ndarray:
+def utterance(text: str, voice: str, synthesiser: str = "espeak-ng") -> np.ndarray:
+    """`text` spoken by `voice` of `synthesiser` (a key of SYNTHESISERS), at 16 kHz, peak 1."""
     with tempfile.TemporaryDirectory() as tmp:
         raw, out = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", "155", "-w", str(raw), text], check=True)
+        subprocess.run(SYNTHESISERS[synthesiser](text, voice, str(raw)), check=True)
         _ffmpeg("-i", str(raw), "-ar", str(RATE_HZ), "-ac", "1", str(out))
         samples, _ = read_wav_with_rate(out)
     return samples / (np.abs(samples).max() + 1e-9)

