@@ -3,7 +3,7 @@
     .venv/bin/python bench/transcript/run.py WORKDIR [--sentences 100]
 
 Audio:
-  call       the real two-speaker phone call in ../shared/data/real-speech (30 s; sample.stm, sample.rttm)
+  call         the real two-speaker phone call in ../shared/data/real-speech (30 s; sample.stm, sample.rttm)
   read-espeak  clean read speech: espeak-ng (a formant synthesiser) reading the first --sentences of the
                100 sentences below, once each, in turn in two voices (en-gb, en-us), joined with 0.6 s
                pauses (its text is the reference)
@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -160,6 +161,9 @@ def main() -> None:
     if args.worker:
         worker(*args.worker)
         return
+    missing = [tool for tool in READ_VOICES if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"{', '.join(missing)} not found: install with `bash scripts/install.sh --test`")
     args.workdir.mkdir(parents=True, exist_ok=True)
     call_text = " ".join(u[3] for u in read_stm(SHARED / "sample.stm"))
     audios = [("call", SHARED / "sample.wav", call_text)]

@@ -4,8 +4,8 @@ Many recorders' converters add a small constant (DC) offset to every sample. It 
 device and its settings, so within one continuous recording it stays put or drifts slowly; where
 audio from another recording or device was joined in, it steps. Speech and room noise average out
 over a tenth of a second, so the offset is measured as the mean of each 0.1 s block, and a step is
-a difference between the medians of the blocks either side of a point that the recording's own
-block-to-block variation cannot explain. Blocks of exact digital zero are left out: they have no
+a difference between the medians of the blocks either side of a point far larger than that
+difference usually is in the same recording. Blocks of exact digital zero are left out: they have no
 offset to measure, and the digital-silence test reports them.
 """
 
@@ -30,6 +30,7 @@ PARAMETERS = {
     "min_step_full_scale": 0.002,
     "noise_factor": 8.0,
 }
+
 
 def block_means(samples: np.ndarray, block_samples: int) -> np.ndarray:
     """Mean of each whole block of samples; NaN for blocks that are mostly exact zeros."""
