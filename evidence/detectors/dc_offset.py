@@ -87,6 +87,8 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
         at = lo + change_point(audio.samples[lo:hi])
         at_s = round(at / rate, 3)
         jump = float(step[j])
+        # Rounded before printing, so that a tiny negative offset does not read as "-0.0000".
+        before_fs, after_fs = round(float(before[j]), 4) + 0.0, round(float(after[j]), 4) + 0.0
         if findings and at_s - findings[-1].start_s < PARAMETERS["block_s"]:
             continue  # the same step, seen from both sides of a stretch the medians could not measure
         findings.append(Finding(
@@ -96,7 +98,7 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
                      "jump_full_scale": round(jump, 5), "threshold_full_scale": round(threshold, 5),
                      "typical_step_full_scale": round(spread, 5)},
             explanation=f"The signal's constant offset from zero (DC offset) {'rises' if jump > 0 else 'falls'} "
-                        f"abruptly at {at_s:.2f} s, from {before[j]:+.4f} to {after[j]:+.4f} of full scale "
+                        f"abruptly at {at_s:.2f} s, from {before_fs:+.4f} to {after_fs:+.4f} of full scale "
                         f"(a change of {abs(jump) / threshold:.1f} times the smallest this test reports). A "
                         "recorder's offset stays steady or drifts slowly within one recording, so a step "
                         "suggests audio from another recording or device joined here. A change of input (a "

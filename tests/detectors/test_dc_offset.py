@@ -73,3 +73,8 @@ def test_inserted_stretch_with_another_offset_gives_both_edges(call):
     y = with_offsets(call, 0.0, 0.0)
     y[8 * RATE : 12 * RATE] += 0.01
     assert [round(f.start_s, 2) for f in run(y)] == [8.0, 12.0]
+
+
+def test_no_offset_reads_as_plus_zero(call):
+    (f,) = run(with_offsets(call, 0.0, 0.006))
+    assert "from +0.0000 to +0.0060" in f.explanation
