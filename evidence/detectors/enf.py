@@ -276,8 +276,8 @@ def _frequency_jumps(hum: Hum, rotation_change_rad: np.ndarray, valid: np.ndarra
             severity="concern" if score[i] >= 2 else "notice", score=round(float(min(1.0, score[i] / 3)), 3),
             details={**common, "frequency_change_hz": round(float(change_hz[i]), 4),
                      "frequency_threshold_hz": round(threshold_hz, 4), "frequency_spread_hz": round(spread_hz, 4)},
-            explanation=f"The mains hum's frequency changes by {1000 * change_hz[i]:+.0f} mHz from the second before "
-                        f"this point to the second after it (threshold {1000 * threshold_hz:.0f} mHz). The grid "
+            explanation=f"The mains hum's frequency changes by {change_hz[i]:+.3f} Hz from the second before "
+                        f"this point to the second after it (threshold {threshold_hz:.3f} Hz). The grid "
                         "frequency drifts smoothly, so a step suggests the audio either side was recorded at "
                         "different times: a join or inserted material. A sudden event on the grid (a power "
                         "station tripping) changes it quickly too; a grid record (--grid-csv) shows such events.",
