@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from evidence.detectors import Context, background, bandwidth, dc_offset, enf, grid, metadata, silence
+from evidence.detectors import Context, background, bandwidth, dc_offset, dropout, enf, grid, metadata, silence
 from evidence.media import Audio
 from evidence.progress import ProgressCallback, no_progress
 from evidence.report import Analysis, Finding, TestRecord, Transcript, Word
 from evidence.timecode import hms_ms
 
-DETECTORS = [silence, dc_offset, background, enf, grid, bandwidth, metadata]
+DETECTORS = [silence, dropout, dc_offset, background, enf, grid, bandwidth, metadata]
 
 NOT_APPLIED = "Could not be applied: "
 """How a test that ran but found nothing it could examine (no mains hum, say) is noted."""

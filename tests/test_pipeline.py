@@ -39,7 +39,7 @@ def test_run_without_analysis_or_transcript(fx):
 
 def test_analysis_lists_tests_that_ran_and_did_not(speech_report):
     tests = {t.name: t for t in speech_report.analysis.tests}
-    assert tests["digital-silence"].ran and tests["dc-offset"].ran
+    assert tests["digital-silence"].ran and tests["dropout"].ran and tests["dc-offset"].ran
     assert tests["bandwidth"].ran and tests["metadata"].ran
     # The generated speech has no mains hum, so the ENF test says it could not be applied.
     assert not tests["enf"].ran and tests["enf"].note.startswith("Could not be applied")

@@ -25,28 +25,35 @@ BLOCK_SAMPLES = 1 << 20
 """Samples examined at a time, so memory stays flat however long the recording is."""
 
 
-def zero_runs(samples: np.ndarray, min_run_samples: int, block_samples: int = BLOCK_SAMPLES) -> list[tuple[int, int]]:
-    """[start, end) sample indices of runs of exact zeros at least `min_run_samples` long."""
+def runs_where(samples: np.ndarray, mask_of, min_run_samples: int,
+               block_samples: int = BLOCK_SAMPLES) -> list[tuple[int, int]]:
+    """[start, end) sample indices of runs at least `min_run_samples` long where `mask_of(start, end)`,
+    the mask of samples[start:end], is true; examined a block at a time."""
     runs: list[tuple[int, int]] = []
     open_start = None  # start of a run still going at the end of the previous block
     for offset in range(0, len(samples), block_samples):
-        zero = samples[offset : offset + block_samples] == 0
-        edges = np.diff(zero.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        mask = mask_of(offset, min(len(samples), offset + block_samples))
+        edges = np.diff(mask.view(np.int8), prepend=np.int8(0), append=np.int8(0))
         starts = (np.flatnonzero(edges == 1) + offset).tolist()
         ends = (np.flatnonzero(edges == -1) + offset).tolist()
         if open_start is not None:
-            if zero[0]:
+            if mask[0]:
                 starts[0] = open_start
             else:
                 runs.append((open_start, offset))
             open_start = None
-        if zero[-1]:
+        if mask[-1]:
             open_start = starts.pop()
             ends.pop()
         runs += zip(starts, ends)
     if open_start is not None:
         runs.append((open_start, len(samples)))
     return [(start, end) for start, end in runs if end - start >= min_run_samples]
+
+
+def zero_runs(samples: np.ndarray, min_run_samples: int, block_samples: int = BLOCK_SAMPLES) -> list[tuple[int, int]]:
+    """[start, end) sample indices of runs of exact zeros at least `min_run_samples` long."""
+    return runs_where(samples, lambda start, end: samples[start:end] == 0, min_run_samples, block_samples)
 
 
 def detect(audio: Audio, ctx: Context) -> list[Finding]:
