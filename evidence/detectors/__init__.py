@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,3 +37,18 @@ def whole_file_finding(kind: str, severity: str, score: float, duration_s: float
     """A finding about the recording as a whole: it spans from 0 to the end."""
     return Finding(kind=kind, start_s=0.0, end_s=round(duration_s, 3), severity=severity, score=score,
                    details=details, explanation=explanation)
+
+
+def info_when_frequent(findings: list[Finding], duration_s: float, min_count: int, min_per_min: float,
+                       rate_key: str, note) -> list[Finding]:
+    """Findings so frequent that they are the recording's own pattern (a call's line noise, a phone's
+    noise suppression), not edits: at least `min_count` notices or concerns at `min_per_min` or more per
+    minute become info, with `note(count, per_min)` added to each explanation and the rate to details."""
+    marked = [f for f in findings if f.severity != "info"]
+    per_min = len(marked) / max(duration_s / 60, 1e-9)
+    if len(marked) < min_count or per_min < min_per_min:
+        return findings
+    text = note(len(marked), per_min)
+    return [dataclasses.replace(f, severity="info", details={**f.details, rate_key: round(per_min, 1)},
+                                explanation=f.explanation + text) if f.severity != "info" else f
+            for f in findings]

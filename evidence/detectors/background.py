@@ -14,7 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage
 
-from evidence.detectors import Context
+from evidence.detectors import Context, info_when_frequent
 from evidence.detectors.bands import band_levels_db, regions
 from evidence.media import Audio
 from evidence.report import Finding
@@ -121,12 +121,9 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
 def _busy_as_info(findings: list[Finding], duration_s: float) -> list[Finding]:
     """Many steps in a short time are the recording's own pattern, not edits: a phone call whose two
     sides carry different line noise steps at every change of speaker. They are kept, as info."""
-    per_min = len(findings) / max(duration_s / 60, 1e-9)
-    if len(findings) < PARAMETERS["busy_min_changes"] or per_min < PARAMETERS["busy_changes_per_min"]:
-        return findings
-    note = (f" The background steps {len(findings)} times in {duration_s:.0f} s ({per_min:.0f} per minute), as in a "
-            "phone call where each side's line carries its own noise, or a device being moved; so frequent a "
-            "pattern belongs to the recording, and no single step here is evidence of editing.")
-    return [Finding(kind=f.kind, start_s=f.start_s, end_s=f.end_s, severity="info", score=f.score,
-                    details={**f.details, "changes_per_min": round(per_min, 1)}, explanation=f.explanation + note)
-            for f in findings]
+    return info_when_frequent(
+        findings, duration_s, PARAMETERS["busy_min_changes"], PARAMETERS["busy_changes_per_min"], "changes_per_min",
+        lambda count, per_min: (
+            f" The background steps {count} times in {duration_s:.0f} s ({per_min:.0f} per minute), as in a phone "
+            "call where each side's line carries its own noise, or a device being moved; so frequent a pattern "
+            "belongs to the recording, and no single step here is evidence of editing."))

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 from scipy import ndimage
 
-from evidence.detectors import Context
+from evidence.detectors import Context, info_when_frequent
 from evidence.detectors.bands import regions
 from evidence.detectors.silence import BLOCK_SAMPLES, runs_where
 from evidence.media import Audio
@@ -141,12 +141,8 @@ def _finding(kind: str, start_s: float, end_s: float, total_s: float, details: d
 def _busy_as_info(findings: list[Finding], duration_s: float) -> list[Finding]:
     """Many quiet stretches in a short time are the recording's own pattern (noise suppression that
     closes between words), not edits; they are kept, as info."""
-    counted = [f for f in findings if f.severity != "info"]
-    per_min = len(counted) / max(duration_s / 60, 1e-9)
-    if len(counted) < PARAMETERS["busy_min_runs"] or per_min < PARAMETERS["busy_runs_per_min"]:
-        return findings
-    note = (f" This recording has {len(counted)} such stretches ({per_min:.0f} per minute): so frequent a pattern "
-            "is the device's own noise suppression or gate, and no single one of them is evidence of editing.")
-    return [Finding(kind=f.kind, start_s=f.start_s, end_s=f.end_s, severity="info", score=f.score,
-                    details={**f.details, "runs_per_min": round(per_min, 1)}, explanation=f.explanation + note)
-            if f.severity != "info" else f for f in findings]
+    return info_when_frequent(
+        findings, duration_s, PARAMETERS["busy_min_runs"], PARAMETERS["busy_runs_per_min"], "runs_per_min",
+        lambda count, per_min: (
+            f" This recording has {count} such stretches ({per_min:.0f} per minute): so frequent a pattern is the "
+            "device's own noise suppression or gate, and no single one of them is evidence of editing."))
