@@ -88,10 +88,16 @@ def grid_phase(index: int) -> np.ndarray:
 
 def hum(rng: np.random.Generator, n: int) -> np.ndarray:
     """Mains hum following a real grid recording: fundamental and harmonics at phone-like levels."""
-    files = sorted(ENF_DIR.glob("*_ref.wav"))
-    phase_400 = grid_phase(int(rng.integers(len(files))))
+    index = int(rng.integers(len(sorted(ENF_DIR.glob("*_ref.wav")))))
     length_400 = int(np.ceil(n / RATE_HZ * 400)) + 2
-    start = int(rng.integers(400 * 5, len(phase_400) - length_400 - 400 * 5))
+    start = int(rng.integers(400 * 5, len(grid_phase(index)) - length_400 - 400 * 5))
+    return hum_at(rng, n, index, start)
+
+
+def hum_at(rng: np.random.Generator, n: int, index: int, start: int) -> np.ndarray:
+    """`n` samples of hum following ENF-WHU reference file `index` from its 400 Hz sample `start`."""
+    phase_400 = grid_phase(index)
+    length_400 = int(np.ceil(n / RATE_HZ * 400)) + 2
     t_400 = np.arange(length_400) / 400
     phase = np.interp(np.arange(n) / RATE_HZ, t_400, phase_400[start : start + length_400])
     levels_db = {1: rng.uniform(-52, -44), 2: rng.uniform(-46, -38), 3: rng.uniform(-58, -50)}

@@ -88,9 +88,11 @@ def recording_track(hum_signal: enf.HumSignal, duration_s: float) -> np.ndarray:
     return np.where(ok, track, np.nan)
 
 
-def best_offset(recording: np.ndarray, grid: np.ndarray) -> tuple[int, float, int, float]:
+def best_offset(recording: np.ndarray, grid: np.ndarray, min_overlap_s: int) -> tuple[int, float, int, float]:
     """Slide the recording's track over the grid's: (offset_s, r, overlapping valid seconds, best r
-    elsewhere). Pearson correlation over the seconds valid in both, computed with FFT convolutions."""
+    elsewhere). Pearson correlation over the seconds valid in both, computed with FFT convolutions;
+    offsets where fewer than `min_overlap_s` seconds are valid in both are not considered (beside a gap
+    in the record a handful of seconds can correlate perfectly by chance)."""
     n, m = len(recording), len(grid)
     if m < n:
         return 0, float("nan"), 0, float("nan")
@@ -109,7 +111,7 @@ def best_offset(recording: np.ndarray, grid: np.ndarray) -> tuple[int, float, in
     safe = np.maximum(count, 1)
     cov = sum_ab - sum_a * sum_b / safe
     var = np.maximum(sum_aa - sum_a**2 / safe, 1e-12) * np.maximum(sum_bb - sum_b**2 / safe, 1e-12)
-    r = np.where(count >= 2, cov / np.sqrt(var), -1.0)
+    r = np.where(count >= max(2, min_overlap_s), cov / np.sqrt(var), -1.0)
     best = int(np.argmax(r))
     elsewhere = np.abs(np.arange(len(r)) - best) > n // 2
     runner_up = float(r[elsewhere].max()) if elsewhere.any() else float("nan")
@@ -132,10 +134,17 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
             "against the grid record reliably, so the time of recording could not be checked.",
         )]
     grid_start, grid = read_grid_csv(Path(ctx.grid_csv))
-    offset_s, r, overlap_s, runner_up = best_offset(track, grid)
+    offset_s, r, overlap_s, runner_up = best_offset(track, grid, PARAMETERS["min_valid_s"])
     details = {"valid_s": valid_s, "overlap_s": overlap_s, "correlation": round(r, 4),
                "next_best_correlation": round(runner_up, 4), "min_correlation": PARAMETERS["min_correlation"],
                "grid_start_utc": grid_start.isoformat(), "grid_length_s": len(grid)}
+    if overlap_s < PARAMETERS["min_valid_s"]:
+        return [whole_file_finding(
+            "enf-grid-no-match", "info", 0.0, end_s, details,
+            f"The grid record has no stretch that covers at least {PARAMETERS['min_valid_s']} s of this recording's "
+            "usable hum (it may be shorter than the recording, or have gaps), so the time of recording could not "
+            "be checked; this is not evidence either way.",
+        )]
     # A match must be good and unique: another offset nearly as good means the hum cannot tell them apart.
     unique = np.isnan(runner_up) or r - runner_up >= PARAMETERS["min_margin"]
     if not (r >= PARAMETERS["min_correlation"] and overlap_s >= PARAMETERS["min_valid_s"] and unique):

@@ -98,8 +98,21 @@ def test_best_offset_on_known_series():
     grid = rng.normal(0, 1, 1000)
     recording = grid[400:500].copy()
     recording[10:20] = np.nan
-    offset, r, overlap, _ = best_offset(recording, grid)
+    offset, r, overlap, _ = best_offset(recording, grid, 50)
     assert (offset, overlap) == (400, 90) and r == pytest.approx(1.0)
+
+
+def test_best_offset_ignores_offsets_with_little_overlap():
+    """Beside a long gap in the record only a few seconds overlap, and a few seconds can correlate
+    perfectly by chance; such offsets must not win or count as the next best."""
+    rng = np.random.default_rng(4)
+    grid = np.full(2000, np.nan)
+    grid[:1000] = rng.normal(0, 1, 1000)
+    recording = rng.normal(0, 1, 200)
+    recording[:197] = np.nan  # 3 valid seconds at the end
+    grid[1500:1503] = recording[197:] * 2 + 1  # ...which correlate perfectly at one offset
+    assert best_offset(recording, grid, 2)[1] == pytest.approx(1.0)
+    assert best_offset(recording, grid, 180)[1] == -1.0
 
 
 @pytest.mark.parametrize("text, reason", [("time,freq\n", "expected the header"),
@@ -109,3 +122,10 @@ def test_bad_csv_is_refused(tmp_path, text, reason):
     path.write_text(text)
     with pytest.raises(InputError, match=reason):
         read_grid_csv(path)
+
+
+def test_record_too_short_for_the_recording_says_so(grid_csv, tmp_path):
+    _, freq = grid_csv
+    short = write_csv(tmp_path / "short.csv", freq[:120])
+    (finding,) = detect(Audio(hum_following(freq[:300]), RATE), Context(media=None, grid_csv=str(short)))
+    assert finding.kind == "enf-grid-no-match" and "no stretch that covers at least 180 s" in finding.explanation
