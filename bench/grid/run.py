@@ -115,15 +115,16 @@ def main() -> None:
         row = {"trial": trial, "file": files[index].name, "minutes": round(minutes, 1), "kind": found["kind"],
                "error_s": error_s, "correlation": found["details"]["correlation"],
                "next_best": found["details"]["next_best_correlation"], "valid_s": found["details"].get("valid_s"),
-               "control": control["kind"], "control_correlation": control["details"].get("correlation")}
+               "control": control["kind"], "control_correlation": control["details"].get("correlation"),
+               "control_next_best": control["details"].get("next_best_correlation")}
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
-    print("| trial | minutes | result | start error (s) | r | next best r | without its file |")
-    print("|---|---|---|---|---|---|---|")
+    print("| trial | minutes | result | start error (s) | r | next best r | without its file: result | r | next best r |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         error = f"{r['error_s']:+.0f}" if r["error_s"] is not None else "-"
         print(f"| {r['trial']} | {r['minutes']} | {r['kind']} | {error} | {r['correlation']} | {r['next_best']} | "
-              f"{r['control']} (r {r['control_correlation']}) |")
+              f"{r['control']} | {r['control_correlation']} | {r['control_next_best']} |")
     right = sum(r["error_s"] is not None and abs(r["error_s"]) <= 1 for r in rows)
     false = sum(r["control"] == "enf-grid-match" for r in rows)
     print(f"\nmatched within 1 s: {right}/{len(rows)}; a match claimed without the right file: {false}/{len(rows)}")

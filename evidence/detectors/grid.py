@@ -29,7 +29,7 @@ DESCRIPTION = ("Compares the mains hum's frequency, second by second, with a gri
 KIND_PREFIXES = ("enf-grid-",)
 PARAMETERS = {
     "min_valid_s": 180,
-    "min_correlation": 0.8,
+    "min_correlation": 0.9,
     "min_margin": 0.1,
     "claimed_tolerance_naive_h": 2.0,
     "claimed_tolerance_zoned_h": 0.25,
