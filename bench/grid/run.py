@@ -54,7 +54,8 @@ def frequency_per_second(path: Path) -> np.ndarray:
 
 
 def write_record(path: Path, tracks: list[np.ndarray], leave_out: int | None = None) -> list[datetime]:
-    """The NESO-format CSV; returns the time of each file's first second (None-free, even if left out)."""
+    """Write the NESO-format CSV, leaving out file `leave_out`'s rows; return the time given to each
+    file's first second (a left-out file keeps its place, as a gap)."""
     starts, lines, at = [], ["dtm,f"], RECORD_START
     for n, track in enumerate(tracks):
         starts.append(at)

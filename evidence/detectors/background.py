@@ -60,8 +60,6 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
     positions = np.arange(k, len(index) - k + 1)  # boundary before quiet frame j
     before_bands = np.median(windows[positions - k], axis=2)
     after_bands = np.median(windows[positions], axis=2)
-    mean_steps = windows[positions].mean(axis=2) - windows[positions - k].mean(axis=2)
-    mean_shape = mean_steps[:, 1:] - mean_steps[:, [0]]
     # Quiet frames spread over a long time measure a slow drift, not a step.
     span_s = (index[positions + k - 1] - index[positions - k]) * frame_s
     steps = np.where((span_s <= PARAMETERS["max_span_s"])[:, None], after_bands - before_bands, 0.0)
@@ -80,7 +78,9 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
         if (np.abs(change[start:end]) >= PARAMETERS["change_db"]).any():
             j = (start + end - 1) // 2
         else:
-            j = start + int(np.argmax(np.abs(mean_shape[start:end]).max(axis=1)))
+            here = positions[start:end]
+            mean_steps = windows[here].mean(axis=2) - windows[here - k].mean(axis=2)
+            j = start + int(np.argmax(np.abs(mean_steps[:, 1:] - mean_steps[:, [0]]).max(axis=1)))
         position = positions[j]
         # The step lies between the last quiet frame before it and the first quiet frame after it.
         start_s = round((index[position - 1] + 1) * frame_s, 3)

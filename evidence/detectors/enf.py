@@ -234,7 +234,7 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
                         "other: a cut, a join or inserted material. Loud sound at the hum's frequency can also "
                         "disturb it.",
         ))
-    findings += _frequency_jumps(hum, rotation, valid, findings, common)
+    findings += _frequency_jumps(hum, rotation, valid, findings, common, join_gap=window + gap)
     for start, end in regions(np.abs(level) >= PARAMETERS["level_jump_db"]):
         i = start + int(np.argmax(np.abs(level[start:end])))
         at_s = round((start + end - 1) / 2 * frame_s, 3)
@@ -254,19 +254,17 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
 
 
 def _frequency_jumps(hum: Hum, rotation_change_rad: np.ndarray, valid: np.ndarray, phase_findings: list[Finding],
-                     common: dict) -> list[Finding]:
+                     common: dict, join_gap: int) -> list[Finding]:
     """Where the hum's frequency either side of a boundary differs by more than it wanders: the grid
     frequency changes smoothly, so a step means the two sides were recorded at different times. A
     phase jump also upsets the frequency measured beside it, so steps near one are not reported again."""
     frame_s = PARAMETERS["frame_s"]
-    window = int(round(PARAMETERS["window_s"] / frame_s))
-    gap = int(round(PARAMETERS["gap_s"] / frame_s))
     change_hz = rotation_change_rad / (2 * np.pi * frame_s * hum.harmonic)
     spread_hz = float(1.4826 * np.median(np.abs(change_hz[valid])))
     threshold_hz = max(PARAMETERS["frequency_jump_hz"], PARAMETERS["frequency_noise_factor"] * spread_hz)
     score = np.where(valid, np.abs(change_hz) / threshold_hz, 0.0)
     findings = []
-    for start, end in regions(score > 1.0, join_gap=window + gap):
+    for start, end in regions(score > 1.0, join_gap=join_gap):
         i = start + int(np.argmax(score[start:end]))
         at_s = round((start + end - 1) / 2 * frame_s, 3)
         if any(abs(f.start_s - at_s) <= PARAMETERS["merge_s"] for f in phase_findings):
