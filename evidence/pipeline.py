@@ -90,6 +90,7 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
             exemplar=media.probe(options.exemplar) if options.exemplar else None,
             grid_csv=str(options.grid_csv) if options.grid_csv else None,
             hum=hum,
+            source=source,
         )
         findings, result = timed("analyse", analysis.analyse, audio, context, progress)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evidence.media import MediaInfo
@@ -21,7 +22,8 @@ class Context:
     `claimed_date` is as the user wrote it (ISO 8601, checked by the CLI); `modified_utc` is the
     file's modification time; `exemplar` describes a recording made on the claimed device and app;
     `grid_csv` is a grid frequency record; `hum` is the hum found once for all the ENF tests (a
-    detector given none searches for it itself). A detector module may also define `note(ctx) -> str`
+    detector given none searches for it itself); `source` is the recording itself, for a test that
+    must decode it again at its own sample rate (None when only samples are at hand). A detector module may also define `note(ctx) -> str`
     (what it could not check, and why) and `skip_reason(ctx) -> str` (why it cannot run at all)."""
 
     media: MediaInfo
@@ -30,6 +32,7 @@ class Context:
     exemplar: MediaInfo | None = None
     grid_csv: str | None = None
     hum: HumSignal | None = None
+    source: Path | None = None
 
 
 def whole_file_finding(kind: str, severity: str, score: float, duration_s: float, details: dict,
