@@ -101,7 +101,7 @@ def main() -> None:
             continue
         start_s = int(rng.integers(5, int(max_start_s)))
         room = session(rng, minutes * 60, with_hum=False)
-        samples = mix(room) + hum_at(rng, n, index, start_s * 400)
+        samples = mix(room) + hum_at(rng, n, index, start_s)
         recording = args.workdir / f"trial-{trial:02d}.m4a"
         with tempfile.TemporaryDirectory() as tmp:
             wav = write_wav(Path(tmp) / "r.wav", samples)

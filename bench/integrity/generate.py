@@ -1,20 +1,40 @@
-"""Build the integrity benchmark: realistic recordings with and without edits, and their ground truth.
+"""Build the integrity benchmark: recordings with and without edits, and their ground truth.
 
-    .venv/bin/python bench/integrity/generate.py OUTDIR [--per-kind 4] [--unedited 6] [--seed 1]
+    .venv/bin/python bench/integrity/generate.py OUTDIR [--profile realistic] [--per-kind 3] [--unedited 10] [--seed 1]
 
-A "session" is one made-up meeting: espeak-ng speakers taking turns with pauses, pink room noise,
-and (when hum is on) mains hum whose phase follows a real 50 Hz grid recording from
-../shared/data/enf-whu-ref (different sessions take different stretches, as recordings made at
-different times would). Edits are made on the session's samples, as an audio editor would, and the
-result is saved as WAV, AAC (.m4a) and MP3. OUTDIR/truth.json lists every file with its edit points.
+OUTDIR/truth.json lists every file with its edit points (seconds in that file) and its conditions.
+Mains hum follows real 50 Hz grid frequency from ../shared/data/enf-whu-ref (ENF-WHU), second by
+second (bench/integrity/acoustics.py: built from the per-second frequency, not the record's raw
+phase, whose recorder glitches are jumps that are not edits).
 
-Edit kinds (points are times in the edited file, seconds):
+Profile `realistic` (the default; bench/integrity/realistic.py): meetings recorded on a phone. Two
+or three talkers (flite's voices, built from real speakers, each utterance at its own rate and
+pitch; sometimes an espeak-ng voice or turns of the real call in tests/data) at their own distances
+with their own room reverberation; a background that drifts over minutes, with rumble and several
+short events a minute; automatic gain control on every other session, noise suppression and a
+microphone high-pass on some; hum on half, from clear to barely there; saved as the phone saves it
+(AAC-LC 48-64 kbit/s .m4a at 48 or 44.1 kHz, or Opus). Unedited sessions (3-5 min) are kept as the
+phone's file and also converted to MP3, AAC and WAV. Edited sessions (60-100 s) are decoded, edited
+(most cuts in a pause) and saved again as WAV, FLAC, AAC and MP3:
+  deletion              0.5-10 s removed                                         one point
+  insertion-same-room   3-10 s of the same room on another day inserted          two points
+  insertion-other-room  3-10 s recorded in another room inserted                 two points
+  replacement           2-8 s replaced by other material of the same room        two points
+  mute-zero             1-5 s set to digital zero                                two points
+  mute-tone             1-5 s replaced by the room's tone from another day       two points
+                        (taken from anywhere in it)
+  join                  the recorder paused and resumed (made before encoding)   one point
+  duplicate             1-8 s of the recording copied to another place           two points
+
+Profile `simple` (the benchmark of earlier versions, kept for comparison): espeak-ng speakers
+taking turns, pink room noise, no reverberation or gain control, 16 kHz, edits on clean samples:
   deletion      a stretch of 0.5-10 s removed                        one point
   insertion     3-10 s of another session inserted                   two points
   mute-zero     1-5 s replaced by digital zero                       two points
   mute-tone     1-5 s replaced by room tone of another session       two points
   join          the recording stops and another session continues    one point
   reencode      4-10 s passed through a 16 kbit/s MP3 and back       two points
+each saved as WAV, AAC (.m4a) and MP3.
 """
 
 from __future__ import annotations
@@ -26,6 +46,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +55,7 @@ from scipy import signal
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.integrity import acoustics, voices  # noqa: E402
 from fixtures.generate import read_wav_with_rate, write_wav  # noqa: E402
 
 ENF_DIR = Path(os.environ.get("EVIDENCE_SHARED_DATA", ROOT.parent / "shared" / "data")) / "enf-whu-ref"
@@ -44,16 +66,9 @@ CODECS = {
     "m4a": ["-c:a", "aac", "-b:a", "48k"],
     "mp3": ["-c:a", "libmp3lame", "-b:a", "64k"],
 }
-SENTENCES = [
-    "Thank you for coming in today.", "Can we talk about the contact arrangements?",
-    "I have read the report, and I do not agree with paragraph twelve.", "The children were happy at the weekend.",
-    "We will need to see the school attendance records.", "That is not what I said at the last meeting.",
-    "Could you write that down, please?", "I think we should take a short break.",
-    "The next review is in six weeks.", "Nobody told me about the change of social worker.",
-    "Let me just check my notes.", "Yes, that is right.", "No, I do not think so.",
-    "She has been much more settled since March.", "I would like my solicitor to see this.",
-]
-VOICES = ["en-gb", "en-us", "en-gb+f3", "en-us+m3", "en-gb-x-rp+f2"]
+SENTENCES = voices.SENTENCES[:15]
+"""The simple profile's sentences: the first of the realistic profile's, as the earlier benchmark had them."""
+VOICES = voices.ESPEAK_VOICES
 
 
 def _ffmpeg(*args: str) -> None:
@@ -61,47 +76,40 @@ def _ffmpeg(*args: str) -> None:
 
 
 SYNTHESISERS = {
-    "espeak-ng": lambda text, voice, raw: ["espeak-ng", "-v", voice, "-s", "155", "-w", raw, text],
-    "flite": lambda text, voice, raw: ["flite", "-voice", voice, "-t", text, "-o", raw],
+    "espeak-ng": lambda text, voice, raw, speed, pitch: ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch),
+                                                         "-w", raw, text],
+    "flite": lambda text, voice, raw, speed, pitch: ["flite", "-voice", voice, "-t", text, "-o", raw],
 }
 
 
 @functools.cache
-def utterance(text: str, voice: str, synthesiser: str = "espeak-ng") -> np.ndarray:
-    """`text` spoken by `voice` of `synthesiser` (a key of SYNTHESISERS), at 16 kHz, peak 1."""
+def utterance(text: str, voice: str, synthesiser: str = "espeak-ng", speed: int = 155, pitch: int = 50) -> np.ndarray:
+    """`text` spoken by `voice` of `synthesiser` (a key of SYNTHESISERS), at 16 kHz, peak 1; espeak-ng
+    at `speed` words a minute and `pitch` (0-99)."""
     with tempfile.TemporaryDirectory() as tmp:
         raw, out = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
-        subprocess.run(SYNTHESISERS[synthesiser](text, voice, str(raw)), check=True)
+        subprocess.run(SYNTHESISERS[synthesiser](text, voice, str(raw), speed, pitch), check=True)
         _ffmpeg("-i", str(raw), "-ar", str(RATE_HZ), "-ac", "1", str(out))
         samples, _ = read_wav_with_rate(out)
     return samples / (np.abs(samples).max() + 1e-9)
 
 
-@functools.cache
-def grid_phase(index: int) -> np.ndarray:
-    """Instantaneous phase (radians, unwrapped) of the 50 Hz mains in ENF-WHU reference file `index`, at 400 Hz."""
-    x, rate = read_wav_with_rate(sorted(ENF_DIR.glob("*_ref.wav"))[index])
-    x = x.astype(np.float64)  # the unwrapped phase reaches 10^5 rad: float32 would lose the detail
-    band = signal.butter(4, [49.0, 51.0], "bandpass", fs=rate, output="sos")
-    return np.unwrap(np.angle(signal.hilbert(signal.sosfiltfilt(band, x))))
+def grid_track(index: int) -> np.ndarray:
+    """Grid frequency (Hz) per second of ENF-WHU reference file `index`."""
+    return acoustics.grid_frequency(sorted(ENF_DIR.glob("*_ref.wav"))[index])
 
 
 def hum(rng: np.random.Generator, n: int) -> np.ndarray:
     """Mains hum following a real grid recording: fundamental and harmonics at phone-like levels."""
     index = int(rng.integers(len(sorted(ENF_DIR.glob("*_ref.wav")))))
-    length_400 = int(np.ceil(n / RATE_HZ * 400)) + 2
-    start = int(rng.integers(400 * 5, len(grid_phase(index)) - length_400 - 400 * 5))
-    return hum_at(rng, n, index, start)
+    start_s = int(rng.integers(5, len(grid_track(index)) - int(np.ceil(n / RATE_HZ)) - 5))
+    return hum_at(rng, n, index, start_s)
 
 
-def hum_at(rng: np.random.Generator, n: int, index: int, start: int) -> np.ndarray:
-    """`n` samples of hum following ENF-WHU reference file `index` from its 400 Hz sample `start`."""
-    phase_400 = grid_phase(index)
-    length_400 = int(np.ceil(n / RATE_HZ * 400)) + 2
-    t_400 = np.arange(length_400) / 400
-    phase = np.interp(np.arange(n) / RATE_HZ, t_400, phase_400[start : start + length_400])
+def hum_at(rng: np.random.Generator, n: int, index: int, start_s: float) -> np.ndarray:
+    """`n` samples (16 kHz) of hum following ENF-WHU reference file `index` from its second `start_s`."""
     levels_db = {1: rng.uniform(-52, -44), 2: rng.uniform(-46, -38), 3: rng.uniform(-58, -50)}
-    return sum(10 ** (db / 20) * np.cos(k * phase + rng.uniform(0, 2 * np.pi)) for k, db in levels_db.items())
+    return acoustics.hum(rng, n, RATE_HZ, grid_track(index), start_s, levels_db)
 
 
 def room_noise(rng: np.random.Generator, n: int, level_db: float) -> np.ndarray:
@@ -116,9 +124,11 @@ def a_sentence(rng: np.random.Generator) -> str:
 
 
 def session(rng: np.random.Generator, seconds: float, with_hum: bool, say=a_sentence,
-            max_pause_s: float = 2.0) -> dict[str, np.ndarray]:
+            max_pause_s: float = 2.0, vary_prosody: bool = False) -> dict[str, np.ndarray]:
     """One meeting: {'speech', 'tone'} where tone is the room (noise and hum) without the speech.
-    `say(rng)` gives each utterance's text; pauses between utterances are 0.3 s to `max_pause_s`."""
+    `say(rng)` gives each utterance's text; pauses between utterances are 0.3 s to `max_pause_s`.
+    With `vary_prosody` each utterance gets its own speed and pitch: espeak-ng otherwise says a
+    repeated sentence sample for sample the same, a duplicated passage no person would make."""
     n = int(seconds * RATE_HZ)
     speech = np.zeros(n)
     speakers = rng.choice(VOICES, size=int(rng.integers(2, 4)), replace=False)
@@ -126,7 +136,8 @@ def session(rng: np.random.Generator, seconds: float, with_hum: bool, say=a_sent
     at = int(rng.uniform(0.3, 1.5) * RATE_HZ)
     while at < n:
         voice = speakers[int(rng.integers(len(speakers)))]
-        clip = utterance(say(rng), voice) * gains[voice]
+        prosody = (int(rng.integers(140, 171)), int(rng.integers(35, 66))) if vary_prosody else (155, 50)
+        clip = utterance(say(rng), voice, "espeak-ng", *prosody) * gains[voice]
         clip = clip[: n - at]
         speech[at : at + len(clip)] += clip
         at += len(clip) + int(rng.uniform(0.3, max_pause_s) * RATE_HZ)
@@ -188,28 +199,19 @@ def encode(samples: np.ndarray, stem: Path) -> list[Path]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("outdir", type=Path)
-    parser.add_argument("--per-kind", type=int, default=4, help="edited sessions per kind and hum condition")
-    parser.add_argument("--unedited", type=int, default=6, help="unedited sessions per hum condition")
-    parser.add_argument("--seconds", type=float, default=60.0, help="length of an edited session")
-    parser.add_argument("--unedited-seconds", type=float, default=120.0)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    if not ENF_DIR.is_dir():
-        sys.exit(f"ENF reference recordings not found at {ENF_DIR} (set EVIDENCE_SHARED_DATA)")
+def simple(args: argparse.Namespace) -> list[dict]:
+    """The `simple` profile: sessions made one after another from one random stream."""
     rng = np.random.default_rng(args.seed)
-    args.outdir.mkdir(parents=True, exist_ok=True)
     truth = []
     jobs = [(kind, with_hum, i) for with_hum in (True, False) for kind in KINDS for i in range(args.per_kind)]
     jobs += [("unedited", with_hum, i) for with_hum in (True, False) for i in range(args.unedited)]
     for n, (kind, with_hum, i) in enumerate(jobs, 1):
         name = f"{kind}-{'hum' if with_hum else 'nohum'}-{i:02d}"
         if kind == "unedited":
-            samples, points = mix(session(rng, args.unedited_seconds, with_hum)), []
+            samples, points = mix(session(rng, args.unedited_seconds, with_hum, vary_prosody=True)), []
         else:
-            a, b = session(rng, args.seconds, with_hum), session(rng, args.seconds, with_hum)
+            a = session(rng, args.seconds, with_hum, vary_prosody=True)
+            b = session(rng, args.seconds, with_hum, vary_prosody=True)
             samples, points = edit(kind, rng, a, b)
         peak = np.abs(samples).max()
         if peak > 0.99:
@@ -218,7 +220,39 @@ def main() -> None:
             truth.append({"file": path.name, "kind": kind, "hum": with_hum, "codec": path.suffix[1:],
                           "points_s": [round(p, 3) for p in points], "duration_s": round(len(samples) / RATE_HZ, 3)})
         print(f"[{n}/{len(jobs)}] {name}", file=sys.stderr)
-    (args.outdir / "truth.json").write_text(json.dumps(truth, indent=1))
+    return truth
+
+
+def realistic_set(args: argparse.Namespace) -> list[dict]:
+    """The `realistic` profile: each session from its own seed, so they can be built in parallel."""
+    from bench.integrity import realistic
+
+    todo = realistic.jobs(args.outdir, args.seed, args.per_kind, args.unedited)
+    truth = []
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for n, rows in enumerate(pool.map(realistic.build, todo), 1):
+            truth += rows
+            print(f"[{n}/{len(todo)}] {rows[0]['session']}", file=sys.stderr)
+    return truth
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--profile", choices=["realistic", "simple"], default="realistic")
+    parser.add_argument("--per-kind", type=int, default=3, help="edited sessions per kind and hum condition")
+    parser.add_argument("--unedited", type=int, default=10, help="unedited sessions per hum condition")
+    parser.add_argument("--seconds", type=float, default=60.0, help="simple profile: length of an edited session")
+    parser.add_argument("--unedited-seconds", type=float, default=120.0, help="simple profile: unedited length")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=2, help="realistic profile: sessions built at once")
+    args = parser.parse_args()
+    if not ENF_DIR.is_dir():
+        sys.exit(f"ENF reference recordings not found at {ENF_DIR} (set EVIDENCE_SHARED_DATA)")
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    truth = realistic_set(args) if args.profile == "realistic" else simple(args)
+    (args.outdir / "truth.json").write_text(json.dumps({"profile": args.profile, "seed": args.seed, "files": truth},
+                                                       indent=1))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Score the integrity analysis on a benchmark made by generate.py.
 
-    .venv/bin/python bench/integrity/score.py DATADIR [--tolerance-s 1.0] [--json results.json]
+    .venv/bin/python bench/integrity/score.py DATADIR [--tolerance-s 1.0] [--json results.json] [--jobs 2]
 
 An edit point counts as located when a notice or concern finding from a test that locates things in
 time (not the file-level metadata audit) starts or ends within the tolerance of it. On unedited
 files every such finding is a false alarm; on edited files, one further than the tolerance from every
-edit point is too. Prints Markdown tables for docs/integrity.md.
+edit point is a stray. Prints Markdown tables for docs/integrity.md: false alarms per hour per test
+and per condition, located points per edit kind and per condition, and the bundled real call's
+findings (samples/call.m4a, which must have none).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import argparse
 import json
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,14 +26,125 @@ sys.path.insert(0, str(ROOT))
 from evidence import pipeline  # noqa: E402
 from evidence.analysis import is_located  # noqa: E402
 
+REAL_CALL = ROOT / "samples" / "call.m4a"
 
 
-def timed_findings(report) -> list:
-    return [f for f in report.findings if f.severity in ("notice", "concern") and is_located(f)]
+def marked_findings(path: Path) -> tuple[list[dict], float]:
+    """Located notice/concern findings of `evidence analyse` on `path` (kind, start_s, end_s,
+    severity), and the seconds the analysis took."""
+    start = time.perf_counter()
+    report = pipeline.run(path, pipeline.RunOptions(transcribe=None))
+    found = [{"kind": f.kind, "start_s": f.start_s, "end_s": f.end_s, "severity": f.severity}
+             for f in report.findings if f.severity in ("notice", "concern") and is_located(f)]
+    return found, time.perf_counter() - start
 
 
-def near(finding, point_s: float, tolerance_s: float) -> bool:
-    return abs(finding.start_s - point_s) <= tolerance_s or abs(finding.end_s - point_s) <= tolerance_s
+def near(finding: dict, point_s: float, tolerance_s: float) -> bool:
+    return abs(finding["start_s"] - point_s) <= tolerance_s or abs(finding["end_s"] - point_s) <= tolerance_s
+
+
+def condition_values(item: dict) -> dict[str, str]:
+    """The conditions an item is counted under: one value per condition name."""
+    c = item.get("conditions")
+    if c is None:  # the simple profile
+        return {"hum": "yes" if item["hum"] else "no", "file": item["codec"]}
+    hum = "no" if not c["hum"] else ("weak (< 20 dB over the background)" if c["hum_snr_db"] < 20 else "clear")
+    return {
+        "hum": hum,
+        "gain control": "on" if c["agc"] else "off",
+        "noise suppression": "on" if c["suppression"] else "off",
+        "original": c["original"].split()[0] + (" (lossy)" if c.get("lossy_original", True) else " (lossless)"),
+        "file": f"{item['chain']}: {item['encoding'].split()[0]}",
+        "real speech turns": "yes" if c["real_speech"] else "no",
+        "microphone high-pass": "on" if c["high_pass"] else "off",
+    }
+
+
+def _rate(count: int, seconds: float) -> str:
+    return f"{count / (seconds / 3600):.1f}" if seconds else "-"
+
+
+def false_alarm_tables(unedited: list[dict]) -> None:
+    seconds = sum(r["duration_s"] for r in unedited)
+    kinds = Counter(f["kind"] for r in unedited for f in r["stray"])
+    print(f"False alarms (notice/concern findings) on unedited recordings: {len(unedited)} files, "
+          f"{seconds / 3600:.2f} h\n")
+    print("| test (finding kind) | false alarms | per hour | of them concern |")
+    print("|---|---|---|---|")
+    for kind, count in kinds.most_common():
+        concern = sum(f["severity"] == "concern" for r in unedited for f in r["stray"] if f["kind"] == kind)
+        print(f"| {kind} | {count} | {_rate(count, seconds)} | {concern} |")
+    total = sum(kinds.values())
+    print(f"| **all** | **{total}** | **{_rate(total, seconds)}** | |")
+    print("\nPer condition (false alarms / hours = per hour; the tests that raised them)\n")
+    print("| condition | value | files | hours | false alarms | per hour | by test |")
+    print("|---|---|---|---|---|---|---|")
+    by = defaultdict(lambda: [0, 0.0, 0, Counter()])
+    for r in unedited:
+        for name, value in condition_values(r).items():
+            cell = by[(name, value)]
+            cell[0] += 1
+            cell[1] += r["duration_s"]
+            cell[2] += len(r["stray"])
+            cell[3].update(f["kind"] for f in r["stray"])
+    for (name, value), (files, secs, count, tests) in sorted(by.items()):
+        which = ", ".join(f"{k} {n}" for k, n in tests.most_common()) or "-"
+        print(f"| {name} | {value} | {files} | {secs / 3600:.2f} | {count} | {_rate(count, secs)} | {which} |")
+
+
+def located_tables(edited: list[dict]) -> None:
+    kinds = list(dict.fromkeys(r["kind"] for r in edited))
+    formats = sorted({condition_values(r)["file"] for r in edited})
+    print("\nEdit points located within the tolerance (located / points)\n")
+    print("| edit | hum | " + " | ".join(formats) + " | all |")
+    print("|---|---|" + "---|" * (len(formats) + 1))
+    for kind in kinds:
+        for hum in (True, False):
+            cells, hit, pts = [], 0, 0
+            for fmt in formats:
+                rs = [r for r in edited if r["kind"] == kind and r["hum"] == hum and condition_values(r)["file"] == fmt]
+                h, p = sum(sum(r["located"]) for r in rs), sum(len(r["located"]) for r in rs)
+                cells.append(f"{h}/{p}" if p else "-")
+                hit, pts = hit + h, pts + p
+            if pts:
+                print(f"| {kind} | {'yes' if hum else 'no'} | " + " | ".join(cells) + f" | {hit / pts:.0%} |")
+    print("\nPer condition (located / points)\n")
+    print("| condition | value | hum | no hum |")
+    print("|---|---|---|---|")
+    by = defaultdict(lambda: {True: [0, 0], False: [0, 0]})
+    for r in edited:
+        values = {**condition_values(r), "cut in a pause": "yes" if r.get("edit", {}).get("in_pause") else "no"}
+        values.pop("hum")
+        values["all"] = "all"
+        for name, value in values.items():
+            by[(name, value)][r["hum"]][0] += sum(r["located"])
+            by[(name, value)][r["hum"]][1] += len(r["located"])
+    for (name, value), cells in sorted(by.items()):
+        text = [f"{h}/{p} = {h / p:.1%}" if p else "-" for h, p in (cells[True], cells[False])]
+        print(f"| {name} | {value} | {text[0]} | {text[1]} |")
+    seconds = sum(r["duration_s"] for r in edited)
+    strays = sum(len(r["stray"]) for r in edited)
+    print(f"\nStray findings on edited recordings (further than the tolerance from every edit point): {strays} "
+          f"in {seconds / 3600:.2f} h ({_rate(strays, seconds)} per hour)")
+    print("\nWhich test located the points (a point may be located by several)\n")
+    tests = Counter()
+    for r in edited:
+        for kind, by_point in zip([r["kind"]] * len(r["by"]), r["by"]):
+            tests.update((kind, k) for k in by_point)
+    for (kind, test), count in sorted(tests.items()):
+        print(f"- {kind}: {test} {count}")
+
+
+def _score(args: tuple[Path, dict, float]) -> dict:
+    path, item, tolerance_s = args
+    found, seconds = marked_findings(path)
+    located, by = [], []
+    for point in item["points_s"]:
+        matches = [f for f in found if near(f, point, tolerance_s)]
+        located.append(bool(matches))
+        by.append(sorted({f["kind"] for f in matches}))
+    stray = [f for f in found if not any(near(f, p, tolerance_s) for p in item["points_s"])]
+    return {**item, "located": located, "by": by, "stray": stray, "analysis_s": seconds}
 
 
 def main() -> None:
@@ -38,73 +152,31 @@ def main() -> None:
     parser.add_argument("datadir", type=Path)
     parser.add_argument("--tolerance-s", type=float, default=1.0)
     parser.add_argument("--json", type=Path, help="also write per-file results here")
+    parser.add_argument("--jobs", type=int, default=2, help="files analysed at once")
     args = parser.parse_args()
+    if not (args.datadir / "truth.json").is_file():
+        sys.exit(f"{args.datadir}: no truth.json; build the benchmark with bench/integrity/generate.py first")
     truth = json.loads((args.datadir / "truth.json").read_text())
-
-    located = defaultdict(lambda: [0, 0])          # (kind, hum, codec) -> [located, points]
-    by_detector = defaultdict(int)                  # (kind, detector) -> points located by it
-    false_alarms = defaultdict(lambda: [0, 0.0])    # (hum, codec) -> [count, seconds] on unedited files
-    edited_false = 0
-    audio_s = analysis_s = 0.0
+    items = truth["files"] if isinstance(truth, dict) else truth
+    todo = [(args.datadir / item["file"], item, args.tolerance_s) for item in items]
     rows = []
-    for n, item in enumerate(truth, 1):
-        start = time.perf_counter()
-        report = pipeline.run(args.datadir / item["file"], pipeline.RunOptions(transcribe=None))
-        analysis_s += time.perf_counter() - start
-        audio_s += item["duration_s"]
-        found = timed_findings(report)
-        key = (item["kind"], item["hum"], item["codec"])
-        hits = []
-        for point in item["points_s"]:
-            matches = [f for f in found if near(f, point, args.tolerance_s)]
-            hits.append(bool(matches))
-            located[key][0] += bool(matches)
-            located[key][1] += 1
-            for detector in {f.kind for f in matches}:
-                by_detector[(item["kind"], detector)] += 1
-        stray = [f for f in found if not any(near(f, p, args.tolerance_s) for p in item["points_s"])]
-        if item["kind"] == "unedited":
-            false_alarms[(item["hum"], item["codec"])][0] += len(stray)
-            false_alarms[(item["hum"], item["codec"])][1] += item["duration_s"]
-        else:
-            edited_false += len(stray)
-        rows.append({**item, "located": hits, "stray": [(f.kind, f.start_s, f.severity) for f in stray]})
-        print(f"[{n}/{len(truth)}] {item['file']}: located {hits} stray {len(stray)}", file=sys.stderr)
-
-    codecs = sorted({t["codec"] for t in truth})
-    kinds = [k for k in dict.fromkeys(t["kind"] for t in truth) if k != "unedited"]
-    print(f"Edit points located within ±{args.tolerance_s:g} s (located / points)\n")
-    print("| edit | hum | " + " | ".join(codecs) + " | all |")
-    print("|---|---|" + "---|" * (len(codecs) + 1))
-    totals = {True: [0, 0], False: [0, 0]}
-    for kind in kinds:
-        for hum in (True, False):
-            cells, hit, pts = [], 0, 0
-            for codec in codecs:
-                h, p = located[(kind, hum, codec)]
-                cells.append(f"{h}/{p}")
-                hit, pts = hit + h, pts + p
-            totals[hum][0] += hit
-            totals[hum][1] += pts
-            print(f"| {kind} | {'yes' if hum else 'no'} | " + " | ".join(cells) + f" | {hit / max(pts, 1):.0%} |")
-    for hum in (True, False):
-        h, p = totals[hum]
-        print(f"| **all** | {'yes' if hum else 'no'} | | | | **{h}/{p} = {h / max(p, 1):.1%}** |")
-
-    print("\nFalse alarms (notice/concern findings away from any edit) on unedited recordings\n")
-    print("| hum | codec | false alarms | hours | per hour |")
-    print("|---|---|---|---|---|")
-    total_fa, total_h = 0, 0.0
-    for (hum, codec), (count, seconds) in sorted(false_alarms.items()):
-        total_fa, total_h = total_fa + count, total_h + seconds / 3600
-        print(f"| {'yes' if hum else 'no'} | {codec} | {count} | {seconds / 3600:.2f} | {count / (seconds / 3600):.1f} |")
-    print(f"| all | all | {total_fa} | {total_h:.2f} | **{total_fa / max(total_h, 1e-9):.1f}** |")
-    print(f"\nStray findings on edited recordings (away from their edit points): {edited_false}")
-    print("\nWhich test located the points (a point may be located by several)\n")
-    for (kind, detector), count in sorted(by_detector.items()):
-        print(f"- {kind}: {detector} {count}")
-    print(f"\nAnalysis (everything but transcription): {audio_s / 3600:.2f} h of audio in {analysis_s:.1f} s, "
-          f"{audio_s / analysis_s:.0f}x real time")
+    wall = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for n, row in enumerate(pool.map(_score, todo), 1):
+            rows.append(row)
+            print(f"[{n}/{len(todo)}] {row['file']}: located {row['located']} stray {len(row['stray'])}", file=sys.stderr)
+    wall = time.perf_counter() - wall
+    unedited = [r for r in rows if r["kind"] == "unedited"]
+    edited = [r for r in rows if r["kind"] != "unedited"]
+    false_alarm_tables(unedited)
+    located_tables(edited)
+    call, _ = marked_findings(REAL_CALL)
+    print(f"\nThe bundled real call ({REAL_CALL.name}): {len(call)} notice/concern findings "
+          + (", ".join(f"{f['kind']} at {f['start_s']} s" for f in call) if call else ""))
+    audio_s = sum(r["duration_s"] for r in rows)
+    analysis_s = sum(r["analysis_s"] for r in rows)
+    print(f"\nAnalysis (everything but transcription): {audio_s / 3600:.2f} h of audio, {analysis_s:.0f} s of "
+          f"analysis ({audio_s / analysis_s:.0f}x real time per process; {args.jobs} at once, {wall:.0f} s wall)")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
 
