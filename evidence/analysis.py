@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from evidence.detectors import Context, background, bandwidth, dc_offset, dropout, enf, grid, metadata, silence
+from concurrent.futures import ThreadPoolExecutor
+
+from evidence.detectors import (Context, background, bandwidth, codec_grid, dc_offset, dropout, duplicates, enf, grid,
+                                metadata, silence)
 from evidence.media import Audio
 from evidence.progress import ProgressCallback, no_progress
 from evidence.report import Analysis, Finding, TestRecord, Transcript, Word
 from evidence.timecode import hms_ms
 
-DETECTORS = [silence, dropout, dc_offset, background, enf, grid, bandwidth, metadata]
+DETECTORS = [silence, dropout, dc_offset, background, duplicates, enf, grid, bandwidth, codec_grid, metadata]
+RUN_BESIDE = [codec_grid]
+"""Tests started first, on a thread of their own beside the rest: the codec grid decodes the file again
+at its own rate and transforms every frame, while the others work on the 16 kHz samples already held."""
 
 NOT_APPLIED = "Could not be applied: "
 """How a test that ran but found nothing it could examine (no mains hum, say) is noted."""
@@ -19,8 +25,9 @@ NOT_YET_IMPLEMENTED = [
 
 
 def is_file_level(f: Finding) -> bool:
-    """A finding about the file as a whole (metadata audit, time of recording), not a point in it."""
-    return f.kind.startswith(metadata.KIND_PREFIXES + grid.KIND_PREFIXES)
+    """A finding about the file as a whole (metadata audit, time of recording, the codec grid's
+    summary), not a point in it."""
+    return f.kind.startswith(metadata.KIND_PREFIXES + grid.KIND_PREFIXES) or f.kind in codec_grid.FILE_LEVEL_KINDS
 
 
 def is_located(f: Finding) -> bool:
@@ -28,27 +35,61 @@ def is_located(f: Finding) -> bool:
     return not is_file_level(f) and not f.kind.endswith("-insufficient")
 
 
-def parameters() -> dict[str, dict]:
-    return {**{d.NAME: dict(d.PARAMETERS) for d in DETECTORS}, CONTEXT_NAME: dict(CONTEXT_PARAMETERS)}
-
-
 def _places(findings: list[Finding]) -> str:
     places = "; ".join(f"{hms_ms(f.start_s)} ({f.kind}, {f.severity})" for f in findings[:20])
     return places + (f" and {len(findings) - 20} more" if len(findings) > 20 else "")
 
 
+CORROBORATION_S = 1.0
+"""Notices of two different tests within this many seconds of each other mark one place together."""
+
+UNEDITED_HOURS = 5.35
+UNEDITED_NOTICES: dict[str, int] = {"duplicate-passage": 4}
+"""Notice and concern findings per finding kind on UNEDITED_HOURS of unedited recordings: the
+realistic integrity benchmark's test set (docs/integrity.md), how often each occurs where nothing
+was edited."""
+
+
+def indications(marked: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """Split notice and concern findings into indications of editing (a concern, or a notice that a
+    different test's finding corroborates within CORROBORATION_S) and places to listen to (the rest)."""
+    strong, weak = [], []
+    for f in marked:
+        agreeing = any(g.kind != f.kind and g.start_s - CORROBORATION_S <= f.end_s and f.start_s - CORROBORATION_S <= g.end_s
+                       for g in marked)
+        (strong if f.severity == "concern" or agreeing else weak).append(f)
+    return strong, weak
+
+
+def _notice_rates() -> str:
+    """How often notices occur where nothing was edited, as measured, so one is not read as proof."""
+    if not UNEDITED_HOURS:
+        return ""
+    total = sum(UNEDITED_NOTICES.values())
+    kinds = "; ".join(f"{kind} {n}" for kind, n in sorted(UNEDITED_NOTICES.items()) if n)
+    return (f" On {UNEDITED_HOURS:.1f} hours of unedited phone-like recordings (the integrity benchmark, "
+            f"docs/integrity.md) these tests raised {total} such notices ({total / UNEDITED_HOURS:.1f} per hour"
+            + (f": {kinds}" if kinds else "") + "), and a real recording can differ from those; a place to listen "
+            "to is therefore not, on its own, evidence of editing.")
+
+
 def conclusion(located: list[Finding], file_level: list[Finding], tests: list[TestRecord]) -> str:
-    """GUIDE.md's wording: what was found where, by which tests, and that nothing found proves nothing."""
+    """GUIDE.md's wording: what was found where, by which tests, how strong, and that nothing found
+    proves nothing. Indications of editing (strong traces) are kept apart from places to listen to."""
     ran = ", ".join(t.name for t in tests if t.ran) or "none"
     unusable = [t.name for t in tests if not t.ran and t.note.startswith(NOT_APPLIED)]
-    marked = [f for f in located if f.severity in ("notice", "concern")]
-    if marked:
-        text = (f"Indications consistent with editing, muting or loss of audio were found at: {_places(marked)}. "
-                f"Tests that ran: {ran}. None of these proves editing on its own; the recording should be "
-                "examined at these points.")
+    strong, weak = indications([f for f in located if f.severity in ("notice", "concern")])
+    if strong:
+        text = (f"Indications consistent with editing, muting or loss of audio were found at: {_places(strong)}. "
+                "Each is a strong trace (a concern, or two different tests agreeing at one point); none proves "
+                "editing on its own, and the findings table gives each one's innocent explanations. The recording "
+                "should be examined at these points.")
     else:
-        text = (f"No indications of editing were found at any point in the recording by the tests that ran "
-                f"({ran}). This cannot exclude editing.")
+        text = "No indications of editing were found by the tests that ran."
+    if weak:
+        text += (f" Places to listen to (weaker traces, each from one test): {_places(weak)}."
+                 + _notice_rates())
+    text += f" Tests that ran: {ran}. This cannot exclude editing."
     if unusable:
         text += f" These tests could not be applied to this recording: {', '.join(unusable)} (see the tests table)."
     about_file = [f for f in file_level if f.severity in ("notice", "concern")]
@@ -59,27 +100,35 @@ def conclusion(located: list[Finding], file_level: list[Finding], tests: list[Te
     return text
 
 
+def _record(detector, ctx: Context, found: list[Finding], located: list[Finding], file_level: list[Finding],
+            tests: list[TestRecord]) -> None:
+    for f in found:
+        (file_level if is_file_level(f) else located).append(f)
+    # A test that found nothing it could examine (no mains hum, say) says so in an info finding.
+    unusable = [f.explanation for f in found if f.kind.endswith("-insufficient")]
+    if unusable:
+        tests.append(TestRecord(name=detector.NAME, description=detector.DESCRIPTION, ran=False,
+                                note=NOT_APPLIED + " ".join(unusable)))
+    else:
+        note = detector.note(ctx) if hasattr(detector, "note") else ""
+        tests.append(TestRecord(name=detector.NAME, description=detector.DESCRIPTION, ran=True, note=note))
+
+
 def analyse(audio: Audio, ctx: Context, progress: ProgressCallback = no_progress) -> tuple[list[Finding], Analysis]:
     located: list[Finding] = []
     file_level: list[Finding] = []
     tests = []
-    for n, detector in enumerate(DETECTORS):
-        progress("analyse", n, len(DETECTORS))
-        skip = detector.skip_reason(ctx) if hasattr(detector, "skip_reason") else ""
-        if skip:
-            tests.append(TestRecord(name=detector.NAME, description=detector.DESCRIPTION, ran=False, note=skip))
-            continue
-        found = detector.detect(audio, ctx)
-        for f in found:
-            (file_level if is_file_level(f) else located).append(f)
-        # A test that found nothing it could examine (no mains hum, say) says so in an info finding.
-        unusable = [f.explanation for f in found if f.kind.endswith("-insufficient")]
-        if unusable:
-            tests.append(TestRecord(name=detector.NAME, description=detector.DESCRIPTION, ran=False,
-                                    note=NOT_APPLIED + " ".join(unusable)))
-        else:
-            note = detector.note(ctx) if hasattr(detector, "note") else ""
-            tests.append(TestRecord(name=detector.NAME, description=detector.DESCRIPTION, ran=True, note=note))
+    skips = {d.NAME: d.skip_reason(ctx) if hasattr(d, "skip_reason") else "" for d in DETECTORS}
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        early = {d.NAME: beside.submit(d.detect, audio, ctx) for d in DETECTORS if d in RUN_BESIDE and not skips[d.NAME]}
+        for n, detector in enumerate(DETECTORS):
+            progress("analyse", n, len(DETECTORS))
+            if skips[detector.NAME]:
+                tests.append(TestRecord(name=detector.NAME, description=detector.DESCRIPTION, ran=False,
+                                        note=skips[detector.NAME]))
+                continue
+            found = early[detector.NAME].result() if detector.NAME in early else detector.detect(audio, ctx)
+            _record(detector, ctx, found, located, file_level, tests)
     progress("analyse", len(DETECTORS), len(DETECTORS))
     tests += [TestRecord(name=name, description=description, ran=False,
                          note="Not run: not implemented in this version.")
@@ -93,6 +142,12 @@ CONTEXT_DESCRIPTION = ("Places each located finding in the transcript: inside a 
                        "in a pause (weaker).")
 CONTEXT_PARAMETERS = {"word_margin_s": 0.05, "pause_s": 0.3, "inside_word_score": 0.25, "mid_sentence_score": 0.1}
 SENTENCE_END = (".", "?", "!")
+
+
+def parameters() -> dict[str, dict]:
+    return {**{d.NAME: dict(d.PARAMETERS) for d in DETECTORS}, CONTEXT_NAME: dict(CONTEXT_PARAMETERS),
+            "conclusion": {"corroboration_s": CORROBORATION_S, "unedited_hours": UNEDITED_HOURS,
+                           "unedited_notices": dict(UNEDITED_NOTICES)}}
 
 
 def _place(t: float, words: list[Word]) -> tuple[str, str]:

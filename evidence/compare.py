@@ -2,8 +2,9 @@
 missing from it, what it adds, and whether the order is kept.
 
 Both files are decoded (so re-encoding and container changes do not matter) to mono at RATE_HZ and
-reduced to one 32-bit sub-fingerprint per HOP_S: the signs of the energy differences between adjacent
-bands and adjacent frames (Haitsma and Kalker's robust audio hash, which survives lossy re-encoding).
+reduced to one 32-bit sub-fingerprint per HOP_S (evidence.subfingerprint): the signs of the energy
+differences between adjacent bands and adjacent frames (Haitsma and Kalker's robust audio hash, which
+survives lossy re-encoding).
 Offsets where many sub-fingerprints of the copy also occur in the original (exactly, or with one bit
 changed) are the candidate alignments. A Viterbi path then gives every frame of the copy the candidate
 whose bits it matches best, or "not in the original", paying SWITCH_COST for every change, so that
@@ -19,23 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import maximum_filter1d
 
 from evidence import __version__, media
 from evidence.fingerprint import hash_file
 from evidence.progress import ProgressCallback, no_progress
+from evidence.subfingerprint import (  # noqa: F401 (FRAME, HOP, BAND_EDGES_HZ: compare's public names)
+    BAND_EDGES_HZ, FRAME, FRAME_S, HOP, HOP_S, RATE_HZ, frame_time_s, subfingerprints)
 from evidence.timecode import hms_ms
 
-RATE_HZ = 8_000
-FRAME = 2048
-"""Samples per analysis frame (0.256 s): long frames make the bits robust to coding noise."""
-HOP = 128
-"""Samples between frames (0.016 s): the time resolution of every boundary."""
-FRAME_S = FRAME / RATE_HZ
-HOP_S = HOP / RATE_HZ
-BAND_EDGES_HZ = np.geomspace(300.0, 2000.0, 34)
-"""33 log-spaced bands between 300 and 2000 Hz give 32 band differences, one bit each."""
 MAX_OCCURRENCES = 16
 """A sub-fingerprint found more often than this in the original (silence, steady tones) is not used
 to propose alignments: it would vote for many offsets at once."""
@@ -50,7 +43,6 @@ SWITCH_COST = 3.0
 matching are needed before the path moves to another offset or to "not in the original"."""
 MIN_STRETCH_S = 0.5
 """Missing or added stretches shorter than this are not reported."""
-BLOCK_FRAMES = 4096
 
 COMPLETE = "COMPLETE COPY"
 """One continuous piece: the whole original, nothing added."""
@@ -128,40 +120,6 @@ PARAMETERS = {
     "max_occurrences": MAX_OCCURRENCES, "min_votes": MIN_VOTES, "max_candidates": MAX_CANDIDATES,
     "unmatched_bit_error_rate": UNMATCHED_COST, "switch_cost": SWITCH_COST, "min_stretch_s": MIN_STRETCH_S,
 }
-
-
-def _band_matrix() -> np.ndarray:
-    freqs_hz = np.fft.rfftfreq(FRAME, 1 / RATE_HZ)
-    index = np.digitize(freqs_hz, BAND_EDGES_HZ) - 1
-    matrix = np.zeros((len(freqs_hz), len(BAND_EDGES_HZ) - 1), dtype=np.float32)
-    inside = (index >= 0) & (index < matrix.shape[1])
-    matrix[np.nonzero(inside)[0], index[inside]] = 1.0
-    return matrix
-
-
-def subfingerprints(samples: np.ndarray) -> np.ndarray:
-    """One uint32 per HOP of `samples` (mono, RATE_HZ): bit m is set where the energy difference
-    between bands m and m+1 grew from the previous frame."""
-    if len(samples) < FRAME + HOP:
-        return np.zeros(0, dtype=np.uint32)
-    frames = sliding_window_view(samples, FRAME)[::HOP]
-    window = np.hanning(FRAME).astype(np.float32)
-    bands = _band_matrix()
-    energy = np.empty((len(frames), bands.shape[1]), dtype=np.float32)
-    for start in range(0, len(frames), BLOCK_FRAMES):
-        block = frames[start : start + BLOCK_FRAMES] * window
-        spectrum = np.fft.rfft(block, axis=1)
-        energy[start : start + len(block)] = (spectrum.real**2 + spectrum.imag**2).astype(np.float32) @ bands
-    diff = energy[:, :-1] - energy[:, 1:]
-    bits = (diff[1:] - diff[:-1]) > 0
-    weights = (np.uint64(1) << np.arange(32, dtype=np.uint64))
-    return (bits.astype(np.uint64) @ weights).astype(np.uint32)
-
-
-def frame_time_s(index: np.ndarray | int) -> np.ndarray | float:
-    """The boundary before sub-fingerprint `index`: frame n spans two analysis frames starting at
-    n*HOP and (n+1)*HOP, so consecutive frames' centres are HOP apart and their midpoint is here."""
-    return index * HOP_S + FRAME_S / 2
 
 
 def candidate_offsets(original: np.ndarray, copy: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from evidence.errors import InputError
 from evidence.fingerprint import FileHashes, Fingerprints
 from evidence.media import MediaInfo
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
 
 Severity = Literal["info", "notice", "concern"]
 

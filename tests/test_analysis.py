@@ -1,5 +1,6 @@
 """Conclusions and speech context, on findings and transcripts whose answer is known."""
 
+from evidence import analysis
 from evidence.analysis import conclusion, is_located, with_speech_context
 from evidence.report import Analysis, Finding, ModelInfo, Segment, Transcript, Word
 from evidence.report import TestRecord as Check
@@ -64,6 +65,30 @@ def test_without_transcript_the_context_test_did_not_run():
 def test_conclusion_wording():
     tests = [Check("enf", "d", True), Check("splice", "d", False, "Not run: not implemented.")]
     clean = conclusion([], [], tests)
-    assert clean.startswith("No indications of editing") and "cannot exclude editing" in clean and "(enf)" in clean
+    assert clean.startswith("No indications of editing") and "cannot exclude editing" in clean and "ran: enf." in clean
     found = conclusion([finding(12.5)], [finding(0, kind="metadata-software")], tests)
-    assert "00:00:12.500 (enf-phase-jump, notice)" in found and "metadata-software" in found
+    assert found.startswith("No indications of editing")
+    assert "Places to listen to" in found and "00:00:12.500 (enf-phase-jump, notice)" in found
+    assert "metadata-software" in found
+
+
+def test_a_concern_or_two_tests_agreeing_is_an_indication():
+    tests = [Check("enf", "d", True), Check("background", "d", True)]
+    concern = conclusion([finding(5.0, severity="concern")], [], tests)
+    assert concern.startswith("Indications consistent with editing") and "00:00:05.000" in concern
+    assert "Places to listen to" not in concern
+    agreeing = [finding(20.0), finding(20.6, kind="background-change"), finding(40.0, kind="background-change")]
+    text = conclusion(agreeing, [], tests)
+    strong, weak = text.split("Places to listen to")
+    assert "00:00:20.000 (enf-phase-jump" in strong and "00:00:20.600 (background-change" in strong
+    assert "00:00:40.000" in weak and "00:00:40.000" not in strong
+
+
+def test_places_to_listen_to_come_with_the_measured_rate_on_unedited_recordings():
+    tests = [Check("enf", "d", True)]
+    text = conclusion([finding(12.5)], [], tests)
+    assert analysis.UNEDITED_HOURS > 0
+    total = sum(analysis.UNEDITED_NOTICES.values())
+    assert f"On {analysis.UNEDITED_HOURS:.1f} hours of unedited phone-like recordings" in text
+    assert f"raised {total} such notices" in text
+    assert "No indications" in conclusion([], [], tests) and "hours of unedited" not in conclusion([], [], tests)

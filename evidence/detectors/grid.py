@@ -11,6 +11,7 @@ says it cannot tell. The user supplies the CSV; nothing is downloaded.
 from __future__ import annotations
 
 import csv
+import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def read_grid_csv(path: Path) -> tuple[datetime, np.ndarray]:
 
 def recording_track(hum_signal: enf.HumSignal, duration_s: float) -> np.ndarray:
     """The hum's frequency (Hz, referred to the grid's fundamental) for each whole second, NaN where
-    unusable; all NaN without hum."""
+    unusable (its phase inconsistent, or the hum not clear of the sound beside it); all NaN without hum."""
     hum, p = hum_signal.hum, hum_signal.phasors
     seconds = int(duration_s)
     if hum is None or seconds == 0:
@@ -82,9 +83,11 @@ def recording_track(hum_signal: enf.HumSignal, duration_s: float) -> np.ndarray:
     rotation = np.angle(per_second.sum(axis=1))
     track = hum.grid_hz + rotation / (2 * np.pi * enf.PARAMETERS["frame_s"]) / hum.harmonic
     consistency = np.abs(per_second.sum(axis=1)) / np.maximum(np.abs(per_second).sum(axis=1), 1e-30)
-    level = np.abs(p[: len(track) * frames_per_s]).reshape(-1, frames_per_s).mean(axis=1)
-    usual = np.median(level)
-    ok = (consistency >= enf.PARAMETERS["min_consistency"]) & (level >= usual * 10 ** (-enf.PARAMETERS["level_gate_db"] / 20))
+    snr_db = hum_signal.snr_db[: len(track) * frames_per_s].reshape(-1, frames_per_s)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a second of digital silence: no ratio, not usable
+        clear = np.nanmedian(snr_db, axis=1) >= enf.PARAMETERS["min_frame_snr_db"]
+    ok = (consistency >= enf.PARAMETERS["min_consistency"]) & clear
     return np.where(ok, track, np.nan)
 
 
