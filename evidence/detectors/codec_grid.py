@@ -628,12 +628,15 @@ def interpret(tracker: Tracker, duration_s: float, codec: str = "") -> list[Find
             "not look for cuts. This says nothing either way about editing.")]
     segs = segments(tracker)
     if not segs:
+        why = ("This file is itself AAC, but its encoding left too few coefficients at zero for its frame grid to "
+               "stand out (a high bit rate for the sound's bandwidth does this)." if codec == "aac" else
+               "Either it never went through an AAC encoder (it was recorded uncompressed, or in another format such "
+               "as MP3, Opus or AMR, whose grids this test does not look for), or it was later resampled or "
+               "re-encoded in a way that erased the grid.")
         return [whole_file_finding(
             KIND_PREFIX + "insufficient", "info", 0.0, duration_s, {**common, "grid_found": False},
-            "No AAC frame grid was found in this recording. Either it never went through an AAC encoder (it was "
-            "recorded uncompressed, or in another format such as MP3, Opus or AMR, whose grids this test does not "
-            "look for), or it was later resampled or re-encoded in a way that erased the grid. Without the grid "
-            "this test cannot see cuts; this says nothing either way about editing.")]
+            f"No AAC frame grid was found in this recording. {why} Without the grid this test cannot see cuts; "
+            "this says nothing either way about editing.")]
     findings = [_shift(tracker, segs[i], segs[i + 1], common) for i in range(len(segs) - 1)]
     findings = _foreign(tracker, segs, findings, common)
     findings = _merge_absent(findings, _absent(tracker, segs, common))
