@@ -24,7 +24,7 @@ from evidence.outputs import artifacts, write_file, write_folder
 from evidence.report import Provenance, load, to_dict, to_json
 from evidence.timecode import hms_ms, parse_claimed
 from evidence.transcribe import ENGINES, TranscribeOptions
-from evidence.verify import verify as verify_file
+from evidence.verify import recorded_heads, verify as verify_file
 
 RECORDING = click.Path(path_type=Path)
 
@@ -120,9 +120,13 @@ claimed_date_option = click.option(
 exemplar_option = click.option(
     "--exemplar", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A recording made on the same phone and app, to compare codec, tags and container layout with.")
+
+
 grid_option = click.option(
     "--grid-csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Grid frequency record (NESO 'System frequency data' CSV: dtm,f per second, UTC) to date the hum against.")
+
+
 def _case_folder(ctx, param, value):
     # Checked while the options are read, so a wrong case folder fails before any work or output.
     return custody.require_case(value) if value is not None else None
@@ -347,7 +351,7 @@ def bundle(report_path, pdf_path, case_dir, sign_key, sign_passphrase):
 def verify(recording, reference, trust_roots, case_dir, as_json):
     """Check that RECORDING is the file a report or bundle describes, and a bundle's signatures.
     Exit 0 only on MATCH with every signature (if any) intact."""
-    result = verify_file(recording, reference, list(trust_roots))
+    result = verify_file(recording, reference, list(trust_roots), case_dir)
     _log_to_case(case_dir, f"verify: {result.status}", result.actual_sha256, [])
     if as_json:
         _print_json({**dataclasses.asdict(result), "matches": result.matches, "ok": result.ok})
@@ -361,6 +365,10 @@ def verify(recording, reference, trust_roots, case_dir, as_json):
             click.echo(f"                  {sig.explanation}")
         if result.signatures == []:
             click.echo("Signature:        none (the bundle is not signed)")
+        if result.case_log:
+            click.echo(f"Custody log:      {result.case_log}")
+        for p in result.case_problems:
+            click.echo(f"PROBLEM  {p.where}: {p.what}")
     sys.exit(0 if result.ok else 1)
 
 
@@ -499,20 +507,62 @@ def case_add(folder, recording, received_from, received_by, method, actor):
     click.echo(f"Stored {stored}")
 
 
-@case.command("verify")
+def _head_hash(ctx, param, value):
+    if value is None:
+        return None
+    if not re.fullmatch(r"[0-9a-fA-F]{12,64}", value.strip()):
+        raise click.BadParameter("give the head's SHA-256 as `evidence case head` prints it, "
+                                 "or at least its first 12 hex characters")
+    return value.strip().lower()
+
+
+@case.command("head")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @json_option
-def case_verify(folder, as_json):
-    """Check the custody log's chain, every stored file and every logged output. Exit 1 on any problem."""
-    problems = custody.verify_case(folder)
-    custody.append(folder, None, "case-verify", None, {"problems": len(problems)})
+def case_head(folder, as_json):
+    """Print the custody log's head (the SHA-256 of its newest line) and its number of entries: write them
+    down elsewhere (a file note, an email) and `evidence case verify --head` shows later whether the log
+    was truncated or rewritten since."""
+    # Not logged: an entry for it would change the head it has just printed.
+    head = custody.head(custody.require_case(folder))
     if as_json:
-        _print_json({"ok": not problems, "problems": [dataclasses.asdict(p) for p in problems]})
-    elif problems:
+        _print_json(dataclasses.asdict(head))
+    else:
+        click.echo(f"head {head.sha256} entries {head.entries}")
+
+
+@case.command("verify")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--head", "head_sha256", callback=_head_hash, metavar="HASH",
+              help="A head printed earlier by `evidence case head` (64 hex characters, or the first 12 or more): "
+                   "check that the log still holds it.")
+@click.option("--entries", type=click.IntRange(min=1), metavar="N",
+              help="The entry count printed with --head's HASH: then a truncated log is told apart from a "
+                   "rewritten one, with the position.")
+@json_option
+def case_verify(folder, head_sha256, entries, as_json):
+    """Check the custody log's chain and each entry's own hash, every stored file, every logged output, and
+    that the log still begins with the copy each logged report or bundle holds. Exit 1 on any problem."""
+    if entries and not head_sha256:
+        raise click.UsageError("--entries needs --head")
+    check = custody.verify_case(folder)
+    problems = check.problems + recorded_heads(folder)
+    if head_sha256:
+        problems += custody.check_head(custody.log_lines(folder), head_sha256, entries)
+    custody.append(folder, None, "case-verify", None, {"problems": len(problems), "head_given": head_sha256})
+    head = custody.head(folder)
+    if as_json:
+        _print_json({"ok": not problems, "problems": [dataclasses.asdict(p) for p in problems],
+                     "notes": check.notes, "head": dataclasses.asdict(head)})
+    else:
         for p in problems:
             click.echo(f"PROBLEM  {p.where}: {p.what}")
-    else:
-        click.echo("OK: the custody log is intact and every stored file and logged output matches.")
+        if not problems:
+            held = " and holds the head given" if head_sha256 else ""
+            click.echo(f"OK: the custody log is intact{held}, and every stored file and logged output matches.")
+        for note in check.notes:
+            click.echo(f"NOTE     {note}")
+        click.echo(f"Now:     head {head.sha256} entries {head.entries} (this check's own entry included)")
     sys.exit(1 if problems else 0)
 
 

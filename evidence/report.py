@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from evidence import custody
 from evidence.errors import InputError
 from evidence.fingerprint import FileHashes, Fingerprints
 from evidence.media import MediaInfo
 
-SCHEMA_VERSION = "2.2"
+SCHEMA_VERSION = "2.3"
 
 Severity = Literal["info", "notice", "concern"]
 
@@ -242,11 +243,19 @@ class Report:
     reviewed_transcript: ReviewedTranscript | None
     run: RunRecord
 
+    @property
+    def case_head(self) -> custody.Head | None:
+        """The case log's head when the run began (its copy's newest line), which the log must still hold."""
+        return custody.head_of(self.custody_log) if self.custody_log else None
+
 
 def to_dict(report: Report) -> dict[str, Any]:
     data = dataclasses.asdict(report)
     data["file"]["unchanged"] = report.file.unchanged
-    return data
+    head = report.case_head
+    # Derived, so ignored on reading; placed before `run`, which stays last.
+    record = data.pop("run")
+    return {**data, "case_head": dataclasses.asdict(head) if head else None, "run": record}
 
 
 def to_json(report: Report) -> str:
@@ -294,6 +303,8 @@ def from_json(text: str, source: str = "report") -> Report:
         raise InputError(f"{source}: not a JSON report (top level is not an object)")
     try:
         return from_dict(data)
+    except InputError as e:
+        raise InputError(f"{source}: {e}") from None
     except (TypeError, KeyError, AttributeError) as e:
         raise InputError(f"{source}: not a valid evidence report ({e})") from None
 
