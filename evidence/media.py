@@ -333,6 +333,13 @@ def decode_for_analysis(
         progress("decode", filled / rate_hz, expected_s)
     if filled == 0:
         raise InputError(f"{path}: the audio stream decodes to no samples")
+    messages = list(decoder.messages)
+    non_finite = ~np.isfinite(samples[:filled])
+    if non_finite.any():
+        # A float file can hold NaN or infinity, which no microphone records and every measure would carry.
+        samples[:filled][non_finite] = 0.0
+        messages.append(f"{int(non_finite.sum())} decoded samples were not finite numbers (NaN or infinity) and "
+                        "were analysed as 0")
     audio = Audio(samples=samples[:filled], sample_rate_hz=rate_hz)
     decoded_s = audio.duration_s
     if decoder.messages and expected_s and decoded_s < expected_s - TRUNCATION_TOLERANCE_S:
@@ -340,4 +347,4 @@ def decode_for_analysis(
             f"{path}: truncated or damaged: the container declares {expected_s:.1f} s of audio but only "
             f"{decoded_s:.1f} s could be decoded ({_ffmpeg_reason(chr(10).join(decoder.messages), path)})"
         )
-    return audio, replace(info, decoded_duration_s=decoded_s, decode_messages=decoder.messages[:50])
+    return audio, replace(info, decoded_duration_s=decoded_s, decode_messages=messages[:50])

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from evidence import TOOL_NAME, __version__, analysis, custody, diarize, media
-from evidence.detectors import Context, enf
+from evidence.detectors import Context, enf, grid
 from evidence.errors import IntegrityError
 from evidence.excerpts import enf_track, excerpts
 from evidence.fingerprint import FileHashes, fingerprints, hash_file
@@ -70,6 +70,11 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         return result
 
     source = media.check_readable(path)
+    # The other inputs are read before the long work too, so that a wrong one fails at once, whether
+    # or not the recording turns out to need it (a grid record is read even if there is no hum).
+    exemplar = media.probe(media.check_readable(options.exemplar)) if options.analyse and options.exemplar else None
+    if options.analyse and options.grid_csv:
+        grid.read_grid_csv(options.grid_csv)
     # Read first: a wrong case folder should fail before the long work, and the log is as the run began.
     custody_log = custody.log_lines(options.case_dir) if options.case_dir else []
     hashes_before, size_before, modified_before = timed("hash_before", _file_state, source, progress)
@@ -87,7 +92,7 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
             media=info,
             claimed_date=options.provenance.claimed_date,
             modified_utc=modified_before,
-            exemplar=media.probe(options.exemplar) if options.exemplar else None,
+            exemplar=exemplar,
             grid_csv=str(options.grid_csv) if options.grid_csv else None,
             hum=hum,
             source=source,

@@ -103,8 +103,8 @@ def find_hum(work: np.ndarray) -> list[Hum]:
     of the time, so the hum stands clear at least between words, where an average spectrum would see
     it against the voices; and a ratio does not change with the phone's gain control."""
     rate = PARAMETERS["work_rate_hz"]
-    nperseg = min(len(work), int(PARAMETERS["spectrum_segment_s"] * rate))
-    if nperseg < rate:
+    nperseg = int(PARAMETERS["spectrum_segment_s"] * rate)
+    if len(work) < nperseg:  # a shorter spectrum cannot resolve the hum's band from those beside it
         return []
     freqs = np.fft.rfftfreq(nperseg, 1 / rate)
     lo_hz, hi_hz = PARAMETERS["reference_offset_hz"]

@@ -11,6 +11,8 @@ says it cannot tell. The user supplies the CSV; nothing is downloaded.
 from __future__ import annotations
 
 import csv
+import functools
+import os
 import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -38,7 +40,19 @@ PARAMETERS = {
 
 
 def read_grid_csv(path: Path) -> tuple[datetime, np.ndarray]:
-    """(time of the first row, frequency per second with NaN for gaps and zero readings)."""
+    """(time of the first row, frequency per second with NaN for gaps and zero readings). The command
+    line reads the record once to check it before any work, and the test reads it again: the last
+    one read is kept while the file is unchanged (a month of record takes seconds to parse)."""
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise InputError(f"{path}: cannot be read ({e.strerror})") from None
+    start, track = _read_grid_csv(str(path), st.st_mtime_ns, st.st_size)
+    return start, track.copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _read_grid_csv(path: str, _mtime_ns: int, _size: int) -> tuple[datetime, np.ndarray]:
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = csv.reader(f)

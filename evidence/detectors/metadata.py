@@ -133,6 +133,21 @@ def durations(media: MediaInfo, end_s: float) -> list[Finding]:
     )]
 
 
+def decoding(media: MediaInfo, end_s: float) -> list[Finding]:
+    """What the decoder reported while decoding: damaged frames lose or replace audio at places the
+    decoder does not name."""
+    if not media.decode_messages:
+        return []
+    shown = "; ".join(media.decode_messages[:3])
+    return [whole_file_finding(
+        "metadata-decoding", "notice", 0.5, end_s, {"messages": media.decode_messages},
+        f"Decoding the file gave {len(media.decode_messages)} error message(s) (first: {shown}). Where data is "
+        "damaged the decoder drops or replaces that audio, so some of the recording may be missing or altered "
+        "there, at places it does not say. A failing memory card, an interrupted copy or a program writing a "
+        "broken file can cause this; it is not in itself a sign of editing.",
+    )]
+
+
 def structure(media: MediaInfo, end_s: float) -> list[Finding]:
     if not media.layout:
         return []
@@ -218,7 +233,7 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
     media = ctx.media
     end_s = audio.duration_s
     findings = software(media, end_s) + creation_time(media, ctx, end_s) + durations(media, end_s)
-    findings += structure(media, end_s) + streams(media, end_s)
+    findings += decoding(media, end_s) + structure(media, end_s) + streams(media, end_s)
     if ctx.exemplar is not None:
         findings += exemplar(media, ctx.exemplar, end_s)
     return findings
