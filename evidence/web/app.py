@@ -2,7 +2,7 @@
 the library; examinations run in worker processes (evidence.web.worker); job state in SQLite.
 
 Nothing leaves the machine: no external fonts or scripts, requests from other sites refused (Origin,
-Sec-Fetch-Site and Host checks), the recording served back only to this page.
+Sec-Fetch-Site and Host checks), the recording served back only to this page, and only as audio.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from fastapi import FastAPI, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
-from evidence import __version__
+from evidence import __version__, media
 from evidence.analysis import is_located
 from evidence.corrections import apply_corrections, renamed
-from evidence.errors import EvidenceError
+from evidence.errors import EvidenceError, InputError
 from evidence.exports import automatic_lines, speakers_sentence, status_notice, transcript_lines, txt_line
-from evidence.outputs import artifacts, write_folder
+from evidence.outputs import artifacts, write_file, write_folder
 from evidence.report import load
 from evidence.timecode import hms, parse_claimed
 from evidence.verify import verify
@@ -41,6 +42,23 @@ CHUNK = 1 << 20
 PROVENANCE_FIELDS = ["case_ref", "exhibit", "recorded_by", "device", "claimed_date", "claimed_place",
                      "transferred", "others_present", "prepared_by", "notes"]
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+"""The only names the server answers to: a page on another name that resolves here (DNS rebinding) is refused."""
+MAX_SPEAKERS = 20
+"""More voices than any recording this is for; a larger number only makes the speaker step run long or fail."""
+CONTAINER_MEDIA_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac", "ogg": "audio/ogg",
+                         "aac": "audio/aac", "amr": "audio/amr", "aiff": "audio/aiff",
+                         "mov,mp4,m4a,3gp,3g2,mj2": "audio/mp4", "matroska,webm": "audio/webm"}
+"""ffprobe's container name -> the type the recording is served with (others: application/octet-stream)."""
+SECURITY_HEADERS = {
+    # Only this server's own script, styles, media and forms; no inline script, no framing by other pages.
+    "Content-Security-Policy": "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                               "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    # The browser keeps to the type given: an upload is never taken for a page or a script.
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _safe_name(name: str | None, fallback: str) -> str:
@@ -68,12 +86,35 @@ async def _save_upload(upload: UploadFile, target: Path, max_bytes: int) -> tupl
     return digest.hexdigest(), size
 
 
+def _audio_media_type(path: Path, name: str) -> str:
+    """The type the recording is served with, from the container ffprobe finds; a file in which it finds no
+    audio is refused here, before a job exists, so that nothing else is ever served from this origin."""
+    try:
+        info = media.probe(path)
+    except InputError as e:
+        where = str(path.absolute())
+        reason = str(e).removeprefix(f"{where}: ").replace(where, name)
+        raise HTTPException(400, f"{name} was not accepted: {reason}. Choose the recording itself: an audio or "
+                                 "video file such as m4a, mp3, wav or amr.") from None
+    return CONTAINER_MEDIA_TYPES.get(info.format_name, "application/octet-stream")
+
+
+def _host_and_port(header: str) -> tuple[str, int | None] | None:
+    """The name and port of a Host header ("localhost:8765", "[::1]:8765"); None when it is not one."""
+    match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+)(?::([0-9]{1,5}))?", header)
+    if match is None:
+        return None
+    return match.group(1).strip("[]").lower(), int(match.group(2)) if match.group(2) else None
+
+
 def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
-               allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "testserver")) -> FastAPI:
+               allowed_hosts: tuple[str, ...] = LOCAL_HOSTS) -> FastAPI:
     data = Path(data_dir)
-    (data / "jobs").mkdir(parents=True, exist_ok=True)
-    (data / "tmp").mkdir(exist_ok=True)
-    os.chmod(data, 0o700)
+    # Recordings of children and families: the folders are their owner's alone, including ones an older
+    # version made more open.
+    for folder in (data, data / "jobs", data / "tmp"):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
     store = JobStore(data / "jobs.sqlite")
     _mark_interrupted(store)
     app = FastAPI(title="evidence", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
@@ -83,8 +124,9 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
 
     @app.middleware("http")
     async def same_origin_only(request: Request, call_next):
-        host = request.headers.get("host", "").rsplit(":", 1)[0].strip("[]")
-        if host not in allowed_hosts:
+        host = _host_and_port(request.headers.get("host", ""))
+        served_port = (request.scope.get("server") or (None, None))[1]
+        if host is None or host[0] not in allowed_hosts or host[1] not in (None, served_port):
             return Response("Refused: this server answers only on this machine's own address.", 403)
         origin = request.headers.get("origin")
         own = f"{request.url.scheme}://{request.headers.get('host')}"
@@ -97,14 +139,21 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
                                           "GiB; evidence serve --max-upload-gb sets it)"}, status_code=413)
         return await call_next(request)
 
+    # Added last, so it wraps the checks above and their refusals carry the headers too.
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
     def job_or_404(job_id: str):
         job = store.get(job_id) if re.fullmatch(r"[0-9a-f]{12}", job_id) else None
         if job is None:
             raise HTTPException(404, "no such job")
         return job
 
-    def page(request: Request, name: str, **context) -> HTMLResponse:
-        return templates.TemplateResponse(request, name, context)
+    def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, context, status_code=status_code)
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request):
@@ -121,13 +170,16 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
                 parse_claimed(claimed_date)
             except ValueError as e:
                 raise HTTPException(400, f"claimed date: {e}") from None
-        if speakers and not (speakers.isdigit() and int(speakers) >= 1):
-            raise HTTPException(400, "number of speakers: give a whole number, or leave it empty")
+        speakers = speakers.strip()
+        if speakers and not (re.fullmatch(r"[0-9]{1,2}", speakers) and 1 <= int(speakers) <= MAX_SPEAKERS):
+            raise HTTPException(400, f"number of speakers: give a whole number from 1 to {MAX_SPEAKERS}, "
+                                     "or leave it empty")
         staging = Path(tempfile.mkdtemp(dir=data / "tmp"))
         try:
-            (staging / "original").mkdir()
+            (staging / "original").mkdir(mode=0o700)
             name = _safe_name(recording.filename, "recording")
             sha256, size = await _save_upload(recording, staging / "original" / name, max_upload_bytes)
+            media_type = await run_in_threadpool(_audio_media_type, staging / "original" / name, name)
             options = {k: v for k, v in dict(case_ref=case_ref, exhibit=exhibit, recorded_by=recorded_by,
                                              device=device, claimed_date=claimed_date, claimed_place=claimed_place,
                                              transferred=transferred, others_present=others_present,
@@ -137,7 +189,7 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
                     saved = f"{field}-{_safe_name(upload.filename, field)}"
                     await _save_upload(upload, staging / saved, max_upload_bytes)
                     options[field] = saved
-            job = store.create(name, sha256, size, options)
+            job = store.create(name, sha256, size, options, media_type)
             os.replace(staging, job_dir(data, job.id))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -168,7 +220,10 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
     @app.get("/jobs/{job_id}/audio")
     def audio(job_id: str):
         job = job_or_404(job_id)
-        return FileResponse(job_dir(data, job_id) / "original" / job.recording)
+        # Never the type the upload's name suggests: a "recording" called page.html would be a page of
+        # this origin. Jobs from before the type was recorded get the type that is never rendered.
+        return FileResponse(job_dir(data, job_id) / "original" / job.recording,
+                            media_type=job.media_type or "application/octet-stream")
 
     @app.get("/jobs/{job_id}/files/{folder}/{name}")
     def download(job_id: str, folder: str, name: str):
@@ -209,7 +264,7 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
             speaker = str(form.get(f"speaker:{n}", line.speaker or "")).strip()
             rows.append(txt_line(n, line.start_s, (f"{speaker}: " if speaker else "") + text))
         corrected = folder / f"corrections-{len(list(folder.glob('corrections-*.txt'))) + 1}.txt"
-        corrected.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        write_file(corrected, ("\n".join(rows) + "\n").encode("utf-8"))
         try:
             reviewed = apply_corrections(report, corrected, str(form.get("reviewed_by", "")).strip() or None)
         except EvidenceError as e:
@@ -236,9 +291,26 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
+        if "text/html" not in request.headers.get("accept", ""):
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+        if request.method == "POST" and request.url.path == "/jobs":
+            # Shown on the form itself, where the file or the field can be changed and sent again.
+            return page(request, "index.html", exc.status_code, jobs=store.all(),
+                        max_gb=max_upload_bytes / 1024**3, error=exc.detail)
+        return page(request, "error.html", exc.status_code, message=exc.detail)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception):
+        # Starlette sends this outside every middleware, so the headers are set here; the traceback goes
+        # to the server's log, not to the page.
+        message = ("something went wrong on this computer's evidence server. Try again; if it happens again, "
+                   "stop the server and start it again.")
         if "text/html" in request.headers.get("accept", ""):
-            return page(request, "error.html", message=exc.detail, status=exc.status_code)
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+            response = page(request, "error.html", 500, message=message)
+        else:
+            response = JSONResponse({"error": message}, status_code=500)
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     return app
 
@@ -263,7 +335,9 @@ def _downloads(folder: Path) -> list[tuple[str, str]]:
 
 
 def _start_worker(data: Path, job_id: str) -> None:
-    log = open(job_dir(data, job_id) / "worker.log", "ab")
+    # The log can quote the recording's name and the reasons an examination failed: its owner's alone.
+    fd = os.open(job_dir(data, job_id) / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    log = os.fdopen(fd, "ab")
     subprocess.Popen([sys.executable, "-m", "evidence.web.worker", str(data), job_id], stdout=log, stderr=log,
                      stdin=subprocess.DEVNULL, start_new_session=True)
 

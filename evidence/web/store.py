@@ -4,6 +4,7 @@ the worker processes can report progress to any server that is running."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -24,7 +25,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     recording TEXT NOT NULL,
     sha256 TEXT NOT NULL,
     size_bytes INTEGER NOT NULL,
-    options TEXT NOT NULL
+    options TEXT NOT NULL,
+    media_type TEXT               -- what the recording is served as, from what ffprobe found in it
 )
 """
 
@@ -44,6 +46,7 @@ class Job:
     sha256: str
     size_bytes: int
     options: dict
+    media_type: str | None = None
 
     @property
     def eta_s(self) -> float | None:
@@ -57,21 +60,27 @@ class Job:
 class JobStore:
     def __init__(self, path: Path):
         self.path = Path(path)
+        # The job list names recordings and cases: its owner's alone, and SQLite gives its journal the
+        # same mode. chmod as well, for a list made before this was so.
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(self.path, 0o600)
         with self._connect() as db:
             db.execute(SCHEMA)
+            if "media_type" not in {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}:
+                db.execute("ALTER TABLE jobs ADD COLUMN media_type TEXT")  # a list from an older version
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
         db.row_factory = sqlite3.Row
         return db
 
-    def create(self, recording: str, sha256: str, size_bytes: int, options: dict) -> Job:
+    def create(self, recording: str, sha256: str, size_bytes: int, options: dict, media_type: str | None = None) -> Job:
         job_id = uuid.uuid4().hex[:12]
         now = time.time()
         with self._connect() as db:
-            db.execute("INSERT INTO jobs (id, created, updated, state, recording, sha256, size_bytes, options) "
-                       "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)",
-                       (job_id, now, now, recording, sha256, size_bytes, json.dumps(options)))
+            db.execute("INSERT INTO jobs (id, created, updated, state, recording, sha256, size_bytes, options, "
+                       "media_type) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+                       (job_id, now, now, recording, sha256, size_bytes, json.dumps(options), media_type))
         return self.get(job_id)
 
     def get(self, job_id: str) -> Job | None:

@@ -49,6 +49,16 @@ def run_options(folder: Path, options: dict) -> pipeline.RunOptions:
     )
 
 
+def plain_reason(message: str, folder: Path, options: dict) -> str:
+    """A failure as the person knows the files, by the names they uploaded: where this server keeps them
+    means nothing to them, and the page is no place for it."""
+    folder = folder.absolute()
+    for field in ("exemplar", "grid_csv"):
+        if options.get(field):
+            message = message.replace(str(folder / options[field]), options[field].removeprefix(f"{field}-"))
+    return message.replace(f"{folder / 'original'}/", "").replace(f"{folder}/", "")
+
+
 def run_job(data_dir: Path, job_id: str) -> None:
     store = JobStore(Path(data_dir) / "jobs.sqlite")
     job = store.get(job_id)
@@ -70,10 +80,11 @@ def run_job(data_dir: Path, job_id: str) -> None:
         write_folder(folder / "out", artifacts(report))
         pipeline.check_unchanged(report)
     except EvidenceError as e:
-        store.update(job_id, state="failed", error=str(e))
+        store.update(job_id, state="failed", error=plain_reason(str(e), folder, job.options))
         return
     except Exception as e:  # a worker must always leave its job in a final state
-        store.update(job_id, state="failed", error=f"unexpected error ({type(e).__name__}: {e})")
+        store.update(job_id, state="failed",
+                     error=plain_reason(f"unexpected error ({type(e).__name__}: {e})", folder, job.options))
         raise
     store.update(job_id, state="done", stage="done", fraction=1.0)
 

@@ -35,6 +35,9 @@ def shot(page, name):
 
 def test_examine_a_recording_in_the_browser(page, server, fx, tmp_path):
     recording = fx["speech_gap_speech"]  # speech, 60 s of silence, speech: two lines far apart
+    violations = []
+    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text
+            else None)
     page.goto(server + "/")
     page.set_input_files("#recording", str(recording))
     page.fill("input[name=exhibit]", "AB/1")
@@ -52,6 +55,9 @@ def test_examine_a_recording_in_the_browser(page, server, fx, tmp_path):
     assert page.inner_text("#sha256").strip() == sha256sum.stdout.split()[0]
 
     page.wait_for_function("document.getElementById('player').readyState >= 1")
+    # The repeated sentence is a located finding: its mark is placed on the timeline by app.js.
+    marks = page.eval_on_selector_all(".timeline .mark", "ms => ms.map(m => [m.dataset.at, m.style.left])")
+    assert marks and all(left == f"{at}%" for at, left in marks), marks
     shot(page, "result-top")
     links = page.locator("a.seek")
     target = float(links.last.get_attribute("data-seek"))
@@ -67,6 +73,7 @@ def test_examine_a_recording_in_the_browser(page, server, fx, tmp_path):
     download.value.save_as(pdf)
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert recording.name in text and sha256sum.stdout.split()[0] in text and "AB/1" in text
+    assert not violations, violations
 
 
 def test_verify_in_the_browser(page, server, fx, tmp_path):

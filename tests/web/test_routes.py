@@ -2,7 +2,11 @@
 
 import hashlib
 import json
+import os
+import sqlite3
+import stat
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -16,9 +20,14 @@ def data(tmp_path_factory):
     return tmp_path_factory.mktemp("routes")
 
 
+def local_client(data_dir, **kwargs):
+    """The app through Starlette's TestClient, which names itself `testserver`: allowed here on purpose."""
+    return TestClient(create_app(data_dir, allowed_hosts=("testserver",), **kwargs))
+
+
 @pytest.fixture(scope="module")
 def client(data):
-    return TestClient(create_app(data))
+    return local_client(data)
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +68,54 @@ def test_audio_is_served_with_ranges(client, done_job):
     assert response.status_code == 206 and len(response.content) == 100
 
 
+def test_audio_is_served_as_audio_only(client, done_job):
+    response = client.get(f"/jobs/{done_job[0]}/audio")
+    assert response.headers["content-type"] == "audio/wav"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_page_uploaded_as_the_recording_is_refused(client, data):
+    jobs_before = len(JobStore(data / "jobs.sqlite").all())
+    html = b"<!doctype html><title>x</title><script>document.title = 'ran'</script><p>hello</p>"
+    response = client.post("/jobs", files={"recording": ("page.html", html, "text/html")},
+                           headers={"Accept": "text/html"}, follow_redirects=False)
+    assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+    assert "page.html was not accepted" in response.text and 'name="recording"' in response.text  # the form
+    assert str(data) not in response.text
+    assert len(JobStore(data / "jobs.sqlite").all()) == jobs_before
+    assert not any((data / "tmp").iterdir())
+
+
+def test_a_video_without_sound_is_refused(client, fx):
+    with open(fx["video_no_audio"], "rb") as f:
+        response = client.post("/jobs", files={"recording": ("clip.mp4", f)}, follow_redirects=False)
+    assert response.status_code == 400 and "no audio stream" in response.json()["error"]
+
+
+def test_a_job_from_before_media_types_serves_its_audio_as_bytes(tmp_path, real_speech):
+    (tmp_path / "jobs").mkdir()
+    with sqlite3.connect(tmp_path / "jobs.sqlite") as db:  # the job list as the previous version wrote it
+        db.execute("CREATE TABLE jobs (id TEXT PRIMARY KEY, created REAL NOT NULL, updated REAL NOT NULL, "
+                   "state TEXT NOT NULL, stage TEXT NOT NULL DEFAULT '', fraction REAL NOT NULL DEFAULT 0, "
+                   "started REAL, pid INTEGER, error TEXT, recording TEXT NOT NULL, sha256 TEXT NOT NULL, "
+                   "size_bytes INTEGER NOT NULL, options TEXT NOT NULL)")
+        db.execute("INSERT INTO jobs VALUES ('0123456789ab', 0, 0, 'done', 'done', 1, 0, NULL, NULL, 'old.html', "
+                   "'0', 3, '{}')")
+    (tmp_path / "jobs" / "0123456789ab" / "original").mkdir(parents=True)
+    (tmp_path / "jobs" / "0123456789ab" / "original" / "old.html").write_bytes(b"<p>")
+    response = local_client(tmp_path).get("/jobs/0123456789ab/audio")
+    assert response.headers["content-type"] == "application/octet-stream"
+
+
 def test_downloads(client, done_job):
     job_id, sha256 = done_job
     report = client.get(f"/jobs/{job_id}/files/out/report.json").json()
     assert report["file"]["hashes_before"]["sha256"] == sha256
     assert report["provenance"]["exhibit"] == "AB/1"
-    assert client.get(f"/jobs/{job_id}/files/out/bundle.pdf").content.startswith(b"%PDF")
+    pdf = client.get(f"/jobs/{job_id}/files/out/bundle.pdf")
+    assert pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("attachment;")
+    assert pdf.headers["x-content-type-options"] == "nosniff"
     assert client.get(f"/jobs/{job_id}/files/out/..%2Fworker.log").status_code == 404
     assert client.get(f"/jobs/{job_id}/files/original/call.wav").status_code == 404
 
@@ -113,6 +164,58 @@ def test_cross_origin_and_foreign_hosts_are_refused(client, done_job):
     assert client.get(f"/jobs/{done_job[0]}/audio", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
 
 
+def test_only_this_machines_names_are_allowed_by_default(tmp_path, server):
+    assert TestClient(create_app(tmp_path)).get("/").status_code == 403  # Host: testserver
+    port = int(server.rsplit(":", 1)[1])
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "localhost"):
+        assert httpx.get(server + "/", headers={"Host": host}).status_code == 200, host
+    for host in (f"127.0.0.1:{port + 1}", f"evil.example:{port}", "testserver", "[::1", "127.0.0.1:x", ""):
+        assert httpx.get(server + "/", headers={"Host": host}).status_code in (400, 403), host
+
+
+def test_security_headers_on_every_response(client, done_job):
+    responses = [client.get("/"), client.get(f"/jobs/{done_job[0]}"), client.get("/static/app.js"),
+                 client.get("/jobs/000000000000"), client.get("/", headers={"Host": "evil.example"}),
+                 client.get(f"/jobs/{done_job[0]}/audio")]
+    for response in responses:
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_unexpected_error_is_plain_and_has_the_headers(data):
+    unfinished = JobStore(data / "jobs.sqlite").create("queued.wav", "0" * 64, 1, {})  # no report yet to correct
+    client = TestClient(create_app(data, allowed_hosts=("testserver",)), raise_server_exceptions=False)
+    response = client.post(f"/jobs/{unfinished.id}/corrections", headers={"Accept": "text/html"})
+    assert response.status_code == 500 and "something went wrong" in response.text
+    assert "Traceback" not in response.text and str(data) not in response.text
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_pages_have_no_inline_script_or_style(client, done_job):
+    page = client.get(f"/jobs/{done_job[0]}").text
+    for text in (page, client.get("/").text, client.get("/verify").text):
+        assert "<script>" not in text and "style=" not in text and " onclick=" not in text
+
+
+def test_everything_the_app_writes_is_private(client, data, done_job):
+    job_id, _ = done_job
+    client.post(f"/jobs/{job_id}/corrections", data={"reviewed_by": "A. Solicitor"}, follow_redirects=False)
+    assert (data / "jobs" / job_id / "worker.log").is_file() and (data / "jobs" / job_id / "corrections-1.txt").exists()
+    found = []
+    for root, folders, files in os.walk(data):
+        found += [(os.path.join(root, f), 0o700) for f in folders]
+        found += [(os.path.join(root, f), 0o600) for f in files]
+    found.append((str(data), 0o700))
+    assert str(data / "jobs.sqlite") in dict(found) and str(data / "tmp") in dict(found)
+    wrong = [(path, oct(stat.S_IMODE(os.stat(path).st_mode))) for path, mode in found
+             if stat.S_IMODE(os.stat(path).st_mode) & ~mode]
+    assert not wrong
+
+
 def test_bad_requests_are_clear(client):
     assert client.get("/jobs/000000000000").status_code == 404
     assert client.get("/jobs/../etc").status_code == 404
@@ -122,16 +225,27 @@ def test_bad_requests_are_clear(client):
     assert response.status_code == 400 and "empty" in response.json()["error"]
 
 
-def test_a_bad_recording_fails_with_its_reason(client):
-    response = client.post("/jobs", files={"recording": ("notes.m4a", b"this is not audio")}, follow_redirects=False)
+@pytest.mark.parametrize("speakers", ["999999999999", "0", "21", "-1", "2.5", "two", "\u00b2"])
+def test_the_number_of_speakers_is_bounded(client, data, speakers):
+    response = client.post("/jobs", files={"recording": ("a.wav", b"x")}, data={"speakers": speakers})
+    assert response.status_code == 400
+    assert response.json()["error"] == "number of speakers: give a whole number from 1 to 20, or leave it empty"
+    assert not any((data / "tmp").iterdir())
+
+
+def test_a_failed_examination_gives_its_reason_without_server_paths(client, data, fx):
+    with open(fx["speech"], "rb") as f:
+        response = client.post("/jobs", files={"recording": ("call.wav", f), "grid_csv": ("grid.csv", b"a,b\n1,2\n")},
+                               follow_redirects=False)
     job_id = response.headers["location"].rsplit("/", 1)[1]
     status = wait_done(client, job_id, timeout_s=60)
-    assert status["state"] == "failed" and "notes.m4a" in status["error"]
+    assert status["state"] == "failed" and status["error"].startswith("grid.csv: not a grid frequency CSV"), status
+    assert str(data) not in status["error"]
     assert "The examination failed" in client.get(f"/jobs/{job_id}").text
 
 
 def test_upload_limit(tmp_path):
-    small = TestClient(create_app(tmp_path, max_upload_bytes=1000))
+    small = local_client(tmp_path, max_upload_bytes=1000)
     response = small.post("/jobs", files={"recording": ("big.wav", b"0" * 5000)})
     assert response.status_code == 413  # the copy into the job folder counts the bytes
     refused = small.post("/jobs", files={"recording": ("huge.wav", b"0" * (2 * 1024**2))})
@@ -143,7 +257,7 @@ def test_jobs_survive_a_restart_and_dead_workers_are_marked(data, done_job):
     store = JobStore(data / "jobs.sqlite")
     lost = store.create("lost.wav", "0" * 64, 1, {})
     store.update(lost.id, state="running", pid=2**22 + 12345)
-    again = TestClient(create_app(data))
+    again = local_client(data)
     assert done_job[0] in again.get("/").text
     assert again.get(f"/jobs/{lost.id}/status").json()["state"] == "failed"
 

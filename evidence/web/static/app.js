@@ -18,6 +18,11 @@
     });
   }
 
+  // Placed from here, not by style attributes: the page's Content-Security-Policy allows no inline styles.
+  document.querySelectorAll(".timeline .mark[data-at]").forEach(function (mark) {
+    mark.style.left = mark.getAttribute("data-at") + "%";
+  });
+
   var progress = document.getElementById("progress");
   if (progress && (progress.dataset.state === "queued" || progress.dataset.state === "running")) {
     var order = ["fingerprint", "decode", "analysis", "transcription", "speakers", "bundle"];
