@@ -25,8 +25,7 @@ from scipy.ndimage import maximum_filter1d
 from evidence import __version__, media
 from evidence.fingerprint import hash_file
 from evidence.progress import ProgressCallback, no_progress
-from evidence.subfingerprint import (  # noqa: F401 (FRAME, HOP, BAND_EDGES_HZ: compare's public names)
-    BAND_EDGES_HZ, FRAME, FRAME_S, HOP, HOP_S, RATE_HZ, frame_time_s, subfingerprints)
+from evidence.subfingerprint import BAND_EDGES_HZ, FRAME_S, HOP_S, RATE_HZ, frame_time_s, subfingerprints
 from evidence.timecode import hms_ms
 
 MAX_OCCURRENCES = 16
