@@ -8,15 +8,17 @@ Sec-Fetch-Site and Host checks), the recording served back only to this page, an
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from fastapi import FastAPI, Form, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -59,6 +61,15 @@ SECURITY_HEADERS = {
     # The browser keeps to the type given: an upload is never taken for a page or a script.
     "X-Content-Type-Options": "nosniff",
 }
+TOKEN_COOKIE = "evidence_token"
+TOKEN_FIELD = "csrf_token"
+TOKEN_HEADER = "X-CSRF-Token"
+TOKEN_FORM = re.compile(r"[A-Za-z0-9_-]{43}")
+"""A random value per browser session, in a cookie other sites cannot read or send (SameSite=Strict) and
+in every form of the page: a request that does not carry both changes nothing. Origin checks alone let
+through what a browser sends as `Origin: null` (sandboxed frames, some redirects)."""
+TOKEN_REFUSED = ("Nothing was changed: this page was out of date or came from somewhere else. Go back to the "
+                 "examinations, reload the page and try again.")
 
 
 def _safe_name(name: str | None, fallback: str) -> str:
@@ -99,6 +110,34 @@ def _audio_media_type(path: Path, name: str) -> str:
     return CONTAINER_MEDIA_TYPES.get(info.format_name, "application/octet-stream")
 
 
+def _too_large(max_bytes: int) -> str:
+    return f"the upload is larger than the limit ({max_bytes / 1024**3:.1f} GiB; evidence serve --max-upload-gb sets it)"
+
+
+class _BodyLimit:
+    """Counts a request's body as it arrives and stops reading past the limit: a chunked upload says
+    nothing of its size beforehand, and the form parser would otherwise spool all of it to disk first."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        received = 0
+
+        async def counted():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                # Raised where the route reads the body, so that the app's own error pages answer.
+                raise HTTPException(413, _too_large(self.max_bytes - 1024**2))
+            return message
+
+        await self.app(scope, counted, send)
+
+
 def _host_and_port(header: str) -> tuple[str, int | None] | None:
     """The name and port of a Host header ("localhost:8765", "[::1]:8765"); None when it is not one."""
     match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+)(?::([0-9]{1,5}))?", header)
@@ -117,10 +156,27 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         os.chmod(folder, 0o700)
     store = JobStore(data / "jobs.sqlite")
     _mark_interrupted(store)
-    app = FastAPI(title="evidence", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+
+    async def token_checked(request: Request):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        sent = request.headers.get(TOKEN_HEADER)
+        if sent is None and request.headers.get("content-type", "").startswith(
+                ("multipart/form-data", "application/x-www-form-urlencoded")):
+            sent = str((await request.form()).get(TOKEN_FIELD, ""))
+        cookie = request.cookies.get(TOKEN_COOKIE, "")
+        if not (TOKEN_FORM.fullmatch(cookie) and sent and hmac.compare_digest(sent, cookie)):
+            raise HTTPException(403, TOKEN_REFUSED)
+
+    # On the app, so that every route that changes anything, including any added later, checks the token.
+    app = FastAPI(title="evidence", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
+                  dependencies=[Depends(token_checked)])
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(hms=hms, version=__version__, is_located=is_located)
+    # Innermost (added before the others): its refusal is raised inside the routes' error handling.
+    # The allowance over the limit is for the form's other fields.
+    app.add_middleware(_BodyLimit, max_bytes=max_upload_bytes + 1024**2)
 
     @app.middleware("http")
     async def same_origin_only(request: Request, call_next):
@@ -135,9 +191,14 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
             return Response("Refused: requests from other sites are not accepted.", 403)
         # Checked before the body is read: FastAPI spools a form's files before any route runs.
         if int(request.headers.get("content-length") or 0) > max_upload_bytes + 1024**2:
-            return JSONResponse({"error": f"the upload is larger than the limit ({max_upload_bytes / 1024**3:.1f} "
-                                          "GiB; evidence serve --max-upload-gb sets it)"}, status_code=413)
-        return await call_next(request)
+            return JSONResponse({"error": _too_large(max_upload_bytes)}, status_code=413)
+        token = request.cookies.get(TOKEN_COOKIE, "")
+        fresh = not TOKEN_FORM.fullmatch(token)
+        request.state.token = secrets.token_urlsafe(32) if fresh else token
+        response = await call_next(request)
+        if fresh:
+            response.set_cookie(TOKEN_COOKIE, request.state.token, path="/", httponly=True, samesite="strict")
+        return response
 
     # Added last, so it wraps the checks above and their refusals carry the headers too.
     @app.middleware("http")
@@ -153,11 +214,13 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         return job
 
     def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
-        return templates.TemplateResponse(request, name, context, status_code=status_code)
+        return templates.TemplateResponse(request, name, {"token": getattr(request.state, "token", ""), **context},
+                                          status_code=status_code)
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request):
-        return page(request, "index.html", jobs=store.all(), max_gb=max_upload_bytes / 1024**3)
+        return page(request, "index.html", jobs=store.all(), max_gb=max_upload_bytes / 1024**3,
+                    data_dir=data.absolute())
 
     @app.post("/jobs")
     async def start_job(request: Request, recording: UploadFile, exemplar: UploadFile | None = None,
@@ -271,6 +334,21 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
             raise HTTPException(400, str(e)) from None
         write_folder(folder / "reviewed", artifacts(reviewed))
         return RedirectResponse(f"/jobs/{job_id}#transcript", status_code=303)
+
+    @app.get("/jobs/{job_id}/delete", response_class=HTMLResponse)
+    def confirm_delete(request: Request, job_id: str):
+        return page(request, "delete.html", job=job_or_404(job_id))
+
+    @app.post("/jobs/{job_id}/delete")
+    def delete_job(job_id: str):
+        job = job_or_404(job_id)
+        # A worker still writing into the folder would fail, or leave half a folder behind: it is left to finish.
+        if job.state == "queued" or (job.state == "running" and job.pid and _alive(job.pid)):
+            raise HTTPException(409, "This examination is still running, so it was not deleted. Wait until it "
+                                     "has finished (or failed), then delete it.")
+        shutil.rmtree(job_dir(data, job_id), ignore_errors=True)
+        store.delete(job_id)
+        return RedirectResponse("/", status_code=303)
 
     @app.get("/verify", response_class=HTMLResponse)
     def verify_form(request: Request):

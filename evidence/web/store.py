@@ -99,6 +99,10 @@ class JobStore:
         with self._connect() as db:
             db.execute(f"UPDATE jobs SET {names} WHERE id = ?", (*fields.values(), job_id))
 
+    def delete(self, job_id: str) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
     @staticmethod
     def _job(row: sqlite3.Row) -> Job:
         data = dict(row)

@@ -73,6 +73,13 @@ def test_examine_a_recording_in_the_browser(page, server, fx, tmp_path):
     download.value.save_as(pdf)
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert recording.name in text and sha256sum.stdout.split()[0] in text and "AB/1" in text
+
+    # Deleting goes through a confirmation page; its form carries the page token.
+    job_url = page.url.split("#")[0]
+    page.click("#delete-job")
+    page.click("text=Yes, delete it")
+    page.wait_for_url(server + "/")
+    assert job_url.rsplit("/", 1)[1] not in page.content()
     assert not violations, violations
 
 

@@ -20,9 +20,19 @@ def data(tmp_path_factory):
     return tmp_path_factory.mktemp("routes")
 
 
-def local_client(data_dir, **kwargs):
-    """The app through Starlette's TestClient, which names itself `testserver`: allowed here on purpose."""
-    return TestClient(create_app(data_dir, allowed_hosts=("testserver",), **kwargs))
+def local_client(data_dir, token=True, **kwargs):
+    """The app through Starlette's TestClient, which names itself `testserver`: allowed here on purpose.
+    With `token`, it has opened a page first and sends the page's token with every request, as app.js does."""
+    client = TestClient(create_app(data_dir, allowed_hosts=("testserver",), **kwargs))
+    if token:
+        client.headers["X-CSRF-Token"] = page_token(client)
+    return client
+
+
+def page_token(client):
+    """The token a page gives, as its forms carry it (the cookie is set on the same response)."""
+    page = client.get("/").text
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +198,7 @@ def test_security_headers_on_every_response(client, done_job):
 def test_an_unexpected_error_is_plain_and_has_the_headers(data):
     unfinished = JobStore(data / "jobs.sqlite").create("queued.wav", "0" * 64, 1, {})  # no report yet to correct
     client = TestClient(create_app(data, allowed_hosts=("testserver",)), raise_server_exceptions=False)
+    client.headers["X-CSRF-Token"] = page_token(client)
     response = client.post(f"/jobs/{unfinished.id}/corrections", headers={"Accept": "text/html"})
     assert response.status_code == 500 and "something went wrong" in response.text
     assert "Traceback" not in response.text and str(data) not in response.text
@@ -275,3 +286,124 @@ def test_serve_refuses_a_port_in_use(tmp_path):
         port = taken.getsockname()[1]
         result = CliRunner().invoke(cli, ["serve", "--port", str(port), "--data-dir", str(tmp_path)])
     assert result.exit_code == 1 and f"port {port} on 127.0.0.1 is in use" in result.stderr
+
+
+def test_the_page_token_cookie_is_strict_and_unreadable_by_scripts(tmp_path):
+    cookie = local_client(tmp_path, token=False).get("/").headers["set-cookie"]
+    assert cookie.startswith("evidence_token=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Path=/" in cookie and "Max-Age" not in cookie and "expires" not in cookie.lower()  # the session only
+
+
+@pytest.mark.parametrize("route", ["/jobs", "/verify", "/jobs/{id}/speakers", "/jobs/{id}/corrections",
+                                   "/jobs/{id}/delete"])
+def test_a_change_without_the_page_token_is_refused(data, done_job, route):
+    job_id = done_job[0]
+    url = route.format(id=job_id)
+    reviewed = data / "jobs" / job_id / "reviewed" / "report.json"
+    before = reviewed.read_bytes() if reviewed.exists() else None
+    corrections = len(list((data / "jobs" / job_id).glob("corrections-*.txt")))
+    form = {"text:1": "forged", "name:Speaker 1": "forged", "reviewed_by": "forged"}
+    # The request the issue describes: Origin null, no Sec-Fetch-Site, the browser's cookie sent along.
+    with_cookie = local_client(data, token=False)
+    page_token(with_cookie)
+    attempts = [(with_cookie, {}, form), (local_client(data, token=False), {}, form),
+                (with_cookie, {"X-CSRF-Token": "x" * 43}, form),
+                (with_cookie, {}, {**form, "csrf_token": "x" * 43})]
+    for client, headers, body in attempts:
+        response = client.post(url, data=body, headers={"Origin": "null", "Accept": "text/html", **headers},
+                               follow_redirects=False)
+        assert response.status_code == 403 and "Nothing was changed" in response.text, (url, headers, body)
+        assert "Traceback" not in response.text and str(data) not in response.text
+    assert (reviewed.read_bytes() if reviewed.exists() else None) == before
+    assert len(list((data / "jobs" / job_id).glob("corrections-*.txt"))) == corrections
+    assert local_client(data).get(f"/jobs/{job_id}").status_code == 200  # not deleted
+
+
+def test_the_token_in_a_form_field_is_accepted(tmp_path, done_job, data):
+    client = local_client(data, token=False)
+    token = page_token(client)
+    response = client.post(f"/jobs/{done_job[0]}/speakers", data={"csrf_token": token, "name:Speaker 2": "Bob"},
+                           headers={"Origin": "null"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert "Bob" in client.get(f"/jobs/{done_job[0]}/files/out/transcript.txt").text
+
+
+def test_every_form_carries_the_page_token(client, done_job):
+    token = client.headers["X-CSRF-Token"]
+    job_id = done_job[0]
+    for url in ("/", "/verify", f"/jobs/{job_id}", f"/jobs/{job_id}/delete"):
+        page = client.get(url).text
+        assert page.count("<form") == page.count(f'name="csrf_token" value="{token}"') >= 1, url
+        assert f'<meta name="csrf-token" content="{token}">' in page
+
+
+def test_a_chunked_upload_is_stopped_at_the_limit_while_it_arrives(tmp_path):
+    """No Content-Length to refuse it by: the body is counted as it is read, and reading stops at the limit."""
+    import asyncio
+
+    limit, chunk, chunks = 64 * 1024, 64 * 1024, 400  # 25 MiB sent against a 64 KiB limit
+    app = create_app(tmp_path, max_upload_bytes=limit, allowed_hosts=("testserver",))
+    browser = TestClient(app)
+    token = page_token(browser)
+    head = (b"--b\r\nContent-Disposition: form-data; name=\"recording\"; filename=\"big.wav\"\r\n"
+            b"Content-Type: audio/wav\r\n\r\n")
+    sent, answer = [], []
+
+    async def receive():
+        if len(sent) < chunks:
+            sent.append(chunk)
+            return {"type": "http.request", "body": head if len(sent) == 1 else b"0" * chunk, "more_body": True}
+        return {"type": "http.request", "body": b"\r\n--b--\r\n", "more_body": False}
+
+    async def send(message):
+        answer.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/jobs", "raw_path": b"/jobs", "query_string": b"", "root_path": "",
+             "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
+             "headers": [(b"host", b"testserver"), (b"transfer-encoding", b"chunked"),
+                         (b"content-type", b"multipart/form-data; boundary=b"), (b"x-csrf-token", token.encode()),
+                         (b"cookie", f"evidence_token={token}".encode())]}
+    asyncio.run(app(scope, receive, send))
+    assert answer[0]["type"] == "http.response.start" and answer[0]["status"] == 413
+    assert b"larger than the limit" in b"".join(m.get("body", b"") for m in answer[1:])
+    assert len(sent) * chunk <= limit + 1024**2 + 2 * chunk  # the limit and the form's allowance, no more
+    assert not any((tmp_path / "tmp").iterdir()) and not any((tmp_path / "jobs").iterdir())
+
+
+def test_an_examination_can_be_deleted_after_confirming(tmp_path, fx):
+    client = local_client(tmp_path)
+    with open(fx["speech"], "rb") as f:  # a bad grid record: a real examination that ends quickly (failed)
+        response = client.post("/jobs", files={"recording": ("to-delete.wav", f), "grid_csv": ("grid.csv", b"a\n")},
+                               follow_redirects=False)
+    job_id = response.headers["location"].rsplit("/", 1)[1]
+    assert wait_done(client, job_id, timeout_s=60)["state"] == "failed"
+    assert f'href="/jobs/{job_id}/delete"' in client.get(f"/jobs/{job_id}").text
+    confirm = client.get(f"/jobs/{job_id}/delete").text
+    assert "cannot be undone" in confirm and f'action="/jobs/{job_id}/delete"' in confirm
+    assert (tmp_path / "jobs" / job_id / "original" / "to-delete.wav").is_file()
+    response = client.post(f"/jobs/{job_id}/delete", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert not (tmp_path / "jobs" / job_id).exists() and JobStore(tmp_path / "jobs.sqlite").get(job_id) is None
+    assert "to-delete.wav" not in client.get("/").text
+    assert client.get(f"/jobs/{job_id}").status_code == 404
+
+
+def test_the_result_page_offers_deletion(client, done_job):
+    assert f'href="/jobs/{done_job[0]}/delete"' in client.get(f"/jobs/{done_job[0]}").text
+
+
+@pytest.mark.parametrize("state", ["queued", "running"])
+def test_a_running_examination_is_not_deleted(tmp_path, state):
+    client = local_client(tmp_path)
+    job = JobStore(tmp_path / "jobs.sqlite").create("busy.wav", "0" * 64, 1, {})
+    JobStore(tmp_path / "jobs.sqlite").update(job.id, state=state, pid=os.getpid() if state == "running" else None)
+    (tmp_path / "jobs" / job.id).mkdir()
+    response = client.post(f"/jobs/{job.id}/delete", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert response.status_code == 409 and "still running, so it was not deleted" in response.text
+    assert str(tmp_path) not in response.text
+    assert (tmp_path / "jobs" / job.id).is_dir() and JobStore(tmp_path / "jobs.sqlite").get(job.id) is not None
+
+
+def test_the_index_says_where_the_data_is_kept(tmp_path):
+    assert str(tmp_path.absolute()) in local_client(tmp_path).get("/").text

@@ -1,6 +1,11 @@
 // Small and local: progress polling, seeking the player, drag-and-drop of the recording.
 (function () {
   "use strict";
+  // Every request from here carries the page's token, as its forms do: the server refuses a change without it.
+  var token = document.querySelector("meta[name=csrf-token]");
+  var send = function (url) {
+    return fetch(url, {headers: {"X-CSRF-Token": token ? token.content : ""}});
+  };
   var player = document.getElementById("player");
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-seek]");
@@ -27,7 +32,7 @@
   if (progress && (progress.dataset.state === "queued" || progress.dataset.state === "running")) {
     var order = ["fingerprint", "decode", "analysis", "transcription", "speakers", "bundle"];
     var poll = function () {
-      fetch("/jobs/" + progress.dataset.job + "/status").then(function (r) { return r.json(); }).then(function (s) {
+      send("/jobs/" + progress.dataset.job + "/status").then(function (r) { return r.json(); }).then(function (s) {
         if (s.state === "done" || s.state === "failed") { window.location.reload(); return; }
         document.getElementById("bar").value = s.fraction;
         var at = order.indexOf(s.stage);
