@@ -468,6 +468,9 @@ def serve(port, data_dir, max_upload_gb):
     from evidence.web.app import create_app, spool_uploads_in
 
     with socket.socket() as probe_socket:
+        # As uvicorn binds: the connections of a server just stopped linger on the port (TIME_WAIT) for a
+        # minute, and would make it look taken. A server still listening there is refused all the same.
+        probe_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe_socket.bind(("127.0.0.1", port))
         except OSError:

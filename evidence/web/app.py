@@ -33,7 +33,7 @@ from evidence.outputs import artifacts, write_file, write_folder
 from evidence.report import load
 from evidence.timecode import hms, parse_claimed
 from evidence.verify import verify
-from evidence.web.store import JobStore
+from evidence.web.store import Job, JobStore
 from evidence.web.worker import job_dir
 
 HERE = Path(__file__).parent
@@ -68,6 +68,7 @@ TOKEN_FORM = re.compile(r"[A-Za-z0-9_-]{43}")
 """A random value per browser session, in a cookie other sites cannot read or send (SameSite=Strict) and
 in every form of the page: a request that does not carry both changes nothing. Origin checks alone let
 through what a browser sends as `Origin: null` (sandboxed frames, some redirects)."""
+STOPPED = "The examination stopped unexpectedly (its process ended without finishing). Start it again."
 TOKEN_REFUSED = ("Nothing was changed: this page was out of date or came from somewhere else. Go back to the "
                  "examinations, reload the page and try again.")
 
@@ -155,7 +156,6 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
     store = JobStore(data / "jobs.sqlite")
-    _mark_interrupted(store)
 
     async def token_checked(request: Request):
         if request.method in ("GET", "HEAD", "OPTIONS"):
@@ -211,7 +211,7 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         job = store.get(job_id) if re.fullmatch(r"[0-9a-f]{12}", job_id) else None
         if job is None:
             raise HTTPException(404, "no such job")
-        return job
+        return _checked(store, job)
 
     def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
         return templates.TemplateResponse(request, name, {"token": getattr(request.state, "token", ""), **context},
@@ -219,8 +219,8 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request):
-        return page(request, "index.html", jobs=store.all(), max_gb=max_upload_bytes / 1024**3,
-                    data_dir=data.absolute())
+        return page(request, "index.html", jobs=[_checked(store, job) for job in store.all()],
+                    max_gb=max_upload_bytes / 1024**3, data_dir=data.absolute())
 
     @app.post("/jobs")
     async def start_job(request: Request, recording: UploadFile, exemplar: UploadFile | None = None,
@@ -256,8 +256,18 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
             os.replace(staging, job_dir(data, job.id))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        _start_worker(data, job.id)
+        store.update(job.id, pid=_start_worker(data, job.id))
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+    @app.post("/jobs/{job_id}/again")
+    def start_again(job_id: str):
+        job_or_404(job_id)
+        # Queued in the same step as the state is checked: a second click, or a second tab, starts no second worker.
+        if not store.update_if(job_id, ("failed",), state="queued", stage="", fraction=0.0, started=None, pid=None,
+                               error=None):
+            raise HTTPException(409, "This examination has not failed, so it was not started again.")
+        store.update(job_id, pid=_start_worker(data, job_id))
+        return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
     @app.get("/jobs/{job_id}/status")
     def status(job_id: str):
@@ -412,20 +422,33 @@ def _downloads(folder: Path) -> list[tuple[str, str]]:
     return out
 
 
-def _start_worker(data: Path, job_id: str) -> None:
+def _start_worker(data: Path, job_id: str) -> int:
     # The log can quote the recording's name and the reasons an examination failed: its owner's alone.
     fd = os.open(job_dir(data, job_id) / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     log = os.fdopen(fd, "ab")
-    subprocess.Popen([sys.executable, "-m", "evidence.web.worker", str(data), job_id], stdout=log, stderr=log,
-                     stdin=subprocess.DEVNULL, start_new_session=True)
+    # The pid is recorded now, not only when the worker reports in: one that dies before then is noticed too.
+    return subprocess.Popen([sys.executable, "-m", "evidence.web.worker", str(data), job_id], stdout=log, stderr=log,
+                            stdin=subprocess.DEVNULL, start_new_session=True).pid
 
 
-def _mark_interrupted(store: JobStore) -> None:
-    """Jobs whose worker died while no server was watching (a reboot) are marked failed, not left running."""
-    for job in store.all():
-        if job.state in ("queued", "running") and job.pid and not _alive(job.pid):
-            store.update(job.id, state="failed", error="the examination was interrupted (its process ended); "
-                                                       "start it again")
+def _checked(store: JobStore, job: Job) -> Job:
+    """The job, marked failed when its worker has ended without finishing (killed, out of memory, a reboot):
+    otherwise it would show as running, with the time left growing, for ever."""
+    if job.state not in ("queued", "running") or not job.pid or not _ended(job.pid):
+        return job
+    # Only if it is still unfinished: a worker writes its final state before it exits, so a job that has
+    # just finished is left as it is.
+    store.update_if(job.id, ("queued", "running"), state="failed", error=STOPPED)
+    return store.get(job.id) or job
+
+
+def _ended(pid: int) -> bool:
+    # A worker this server started stays a zombie, which signals still reach, until it is reaped here.
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # started by an earlier server, or already reaped
+        return not _alive(pid)
+    return reaped == pid
 
 
 def _alive(pid: int) -> bool:

@@ -99,6 +99,17 @@ class JobStore:
         with self._connect() as db:
             db.execute(f"UPDATE jobs SET {names} WHERE id = ?", (*fields.values(), job_id))
 
+    def update_if(self, job_id: str, states: tuple[str, ...], **fields) -> bool:
+        """`update`, only while the job is in one of `states`; whether it was. The check and the change are
+        one statement, so that two requests (or a request and a worker) cannot both act on one state."""
+        fields["updated"] = time.time()
+        names = ", ".join(f"{k} = ?" for k in fields)
+        marks = ", ".join("?" for _ in states)
+        with self._connect() as db:
+            changed = db.execute(f"UPDATE jobs SET {names} WHERE id = ? AND state IN ({marks})",
+                                 (*fields.values(), job_id, *states)).rowcount
+        return changed == 1
+
     def delete(self, job_id: str) -> None:
         with self._connect() as db:
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))

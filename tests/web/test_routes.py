@@ -3,8 +3,10 @@
 import hashlib
 import json
 import os
+import signal
 import sqlite3
 import stat
+import time
 
 import httpx
 import pytest
@@ -295,7 +297,7 @@ def test_the_page_token_cookie_is_strict_and_unreadable_by_scripts(tmp_path):
 
 
 @pytest.mark.parametrize("route", ["/jobs", "/verify", "/jobs/{id}/speakers", "/jobs/{id}/corrections",
-                                   "/jobs/{id}/delete"])
+                                   "/jobs/{id}/delete", "/jobs/{id}/again"])
 def test_a_change_without_the_page_token_is_refused(data, done_job, route):
     job_id = done_job[0]
     url = route.format(id=job_id)
@@ -407,3 +409,78 @@ def test_a_running_examination_is_not_deleted(tmp_path, state):
 
 def test_the_index_says_where_the_data_is_kept(tmp_path):
     assert str(tmp_path.absolute()) in local_client(tmp_path).get("/").text
+
+
+def test_a_killed_worker_is_marked_failed_within_seconds_and_can_be_started_again(tmp_path, real_speech):
+    client = local_client(tmp_path)
+    with open(real_speech / "sample.wav", "rb") as f:
+        response = client.post("/jobs", files={"recording": ("call.wav", f, "audio/wav")},
+                               data={"exhibit": "AB/1", "speakers": "2"}, follow_redirects=False)
+    job_id = response.headers["location"].rsplit("/", 1)[1]
+    store = JobStore(tmp_path / "jobs.sqlite")
+    deadline = time.time() + 30
+    while store.get(job_id).state != "running":
+        assert time.time() < deadline, store.get(job_id)
+        time.sleep(0.05)
+    # This test's process started the worker, as the server does: killed, it stays a zombie until reaped.
+    os.kill(store.get(job_id).pid, signal.SIGKILL)
+    deadline = time.time() + 5
+    while (status := client.get(f"/jobs/{job_id}/status").json())["state"] != "failed":
+        assert time.time() < deadline, status
+        time.sleep(0.2)
+    assert status["error"] == ("The examination stopped unexpectedly (its process ended without finishing). "
+                               "Start it again.")
+    assert "failed" in client.get("/").text
+    page = client.get(f"/jobs/{job_id}").text
+    assert "stopped unexpectedly" in page and 'id="start-again"' in page
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    again = client.post(f"/jobs/{job_id}/again", data={"csrf_token": token}, follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == f"/jobs/{job_id}"
+    assert client.get(f"/jobs/{job_id}/status").json()["state"] in ("queued", "running")
+    assert client.post(f"/jobs/{job_id}/again").status_code == 409  # a second click starts no second worker
+    assert wait_done(client, job_id)["state"] == "done"
+    assert store.get(job_id).options == {"exhibit": "AB/1", "speakers": "2"}
+    assert "Speaker 2" in client.get(f"/jobs/{job_id}").text
+
+
+def test_a_dead_worker_is_found_on_the_job_list(tmp_path):
+    client = local_client(tmp_path)
+    store = JobStore(tmp_path / "jobs.sqlite")
+    lost = store.create("lost.wav", "0" * 64, 1, {})
+    store.update(lost.id, state="running", pid=2**22 + 12345)
+    assert "<td>failed</td>" in client.get("/").text
+    assert store.get(lost.id).error.startswith("The examination stopped unexpectedly")
+
+
+def test_serve_starts_again_at_once_on_the_port_it_just_left(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    command = [sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", str(port),
+               "--data-dir", str(tmp_path)]
+    root = Path(__file__).resolve().parents[2]
+    for attempt in ("first", "again"):
+        server = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.time() + 60
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}") as browser:
+                while True:
+                    assert server.poll() is None, (attempt, server.communicate())
+                    assert time.time() < deadline, attempt
+                    try:
+                        assert browser.get("/").status_code == 200
+                        break
+                    except httpx.TransportError:
+                        time.sleep(0.1)
+                # Stopped with the page's connection still open, as a browser keeps it: the server closes
+                # it, which leaves the port in TIME_WAIT.
+                server.send_signal(signal.SIGINT)
+                server.wait(timeout=30)
+        finally:
+            server.kill()
+            server.communicate()
