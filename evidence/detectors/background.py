@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage
 
 from evidence.detectors import Context, info_when_frequent
-from evidence.detectors.bands import band_levels_db, regions
+from evidence.detectors.bands import agreeing, band_levels_db, regions
 from evidence.media import Audio
 from evidence.report import Finding
 
@@ -94,13 +94,6 @@ class Steps(NamedTuple):
     spread_db: float           # the recording's own typical change between neighbouring windows
 
 
-def _agreeing(*steps: np.ndarray) -> np.ndarray:
-    """The smallest of several measurements of one step where they all have the same sign, else 0."""
-    stacked = np.stack(steps)
-    same_sign = (np.sign(stacked) == np.sign(stacked[0])).all(axis=0)
-    return np.where(same_sign, np.sign(stacked[0]) * np.abs(stacked).min(axis=0), 0.0)
-
-
 def measure_steps(levels_db: np.ndarray, index: np.ndarray) -> Steps | None:
     """Compare windows of `quiet_frames_each_side` quiet frames around each boundary: the nearest pair
     (B1 | A1); B1 against a window (A2) that begins in the first pause after A1 ends, and A1 against
@@ -139,8 +132,8 @@ def measure_steps(levels_db: np.ndarray, index: np.ndarray) -> Steps | None:
     usable &= span_s <= PARAMETERS["max_span_s"]
     pairs = [a1 - b1, a2 - b1, a1 - b2]
     # Overall, and each band's change beyond the overall one in the same pair of windows (its colour).
-    lasting = np.concatenate([_agreeing(*[d[:, :1] for d in pairs]),
-                              _agreeing(*[d[:, 1:] - d[:, :1] for d in pairs])], axis=1)
+    lasting = np.concatenate([agreeing(*[d[:, :1] for d in pairs]),
+                              agreeing(*[d[:, 1:] - d[:, :1] for d in pairs])], axis=1)
     lasting = np.where(usable[:, None], lasting, 0.0)
     # The recording's own variation, measured across speech (where quiet frames either side are not
     # neighbours): a phone's gain control sets the background of each pause by the word before it.

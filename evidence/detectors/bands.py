@@ -1,4 +1,5 @@
-"""Band levels over time, and runs in boolean tracks: shared by the ENF and bandwidth tests."""
+"""Band levels over time, runs in boolean tracks, and steps that several measurements agree on: shared
+by the background, ENF and bandwidth tests."""
 
 from __future__ import annotations
 
@@ -37,3 +38,10 @@ def regions(mask: np.ndarray, join_gap: int = 0) -> list[tuple[int, int]]:
         else:
             runs.append((start, end))
     return runs
+
+
+def agreeing(*steps: np.ndarray) -> np.ndarray:
+    """The smallest of several measurements of one step where they all have the same sign, else 0."""
+    stacked = np.stack(steps)
+    same_sign = (np.sign(stacked) == np.sign(stacked[0])).all(axis=0)
+    return np.where(same_sign, np.sign(stacked[0]) * np.abs(stacked).min(axis=0), 0.0)

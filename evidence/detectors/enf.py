@@ -26,7 +26,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage, signal
 
 from evidence.detectors import Context, whole_file_finding
-from evidence.detectors.bands import regions
+from evidence.detectors.bands import agreeing, regions
 from evidence.media import Audio
 from evidence.report import Finding
 
@@ -285,13 +285,13 @@ def detect(audio: Audio, ctx: Context) -> list[Finding]:
     # A cut leaves the phase offset for good; a voice passing through the hum's band bends it for a
     # moment and lets it go. So a jump counts as large as both the near windows and the far ones
     # (which skip a second or so either side) agree it is.
+    # Near pi the sign of a jump is arbitrary, so two measurements both beyond 2.5 rad agree whatever it is.
     near_rad, far_rad = b.jump_rad, far.jump_rad
-    agree = (np.sign(near_rad) == np.sign(far_rad)) | (np.minimum(np.abs(near_rad), np.abs(far_rad)) > 2.5)
-    b = b._replace(jump_rad=np.where(agree, np.minimum(np.abs(near_rad), np.abs(far_rad)), 0.0))
+    both_large = np.minimum(np.abs(near_rad), np.abs(far_rad))
+    b = b._replace(jump_rad=np.where(both_large > 2.5, both_large, np.abs(agreeing(near_rad, far_rad))))
     # The same for a step in frequency (rotation per frame), the far windows' being longer.
-    near_turn, far_turn = b.rotation_change_rad, far.rotation_change_rad
-    lasting_turn = np.where(np.sign(near_turn) == np.sign(far_turn),
-                            np.sign(near_turn) * np.minimum(np.abs(near_turn), np.abs(far_turn)), 0.0)
+    near_turn = b.rotation_change_rad
+    lasting_turn = agreeing(near_turn, far.rotation_change_rad)
     noise_rad = float(np.median(np.abs(near_rad[valid])) * 1.4826)
     threshold_rad = max(PARAMETERS["jump_threshold_rad"], PARAMETERS["jump_noise_factor"] * noise_rad)
     common = {"frequency_hz": hum.frequency_hz, "snr_db": hum.snr_db, "threshold_rad": round(threshold_rad, 3),
@@ -337,8 +337,8 @@ def _presence_changes(hum: Hum, level_db: np.ndarray, snr_db: np.ndarray, found:
     `presence_window_s` of frames, judged by the median ratio of its quiet frames: those within
     `quiet_margin_db` of the window's own floor (its 20th percentile), but never more than
     `max_above_long_floor_db` above the floor over `quiet_floor_window_s`, so that a long sentence,
-    which drowns the hum, is not taken for its absence. A side with fewer than `min_quiet_share` of its frames quiet is not judged. Not
-    reported again within `merge_s` of a phase or frequency jump."""
+    which drowns the hum, is not taken for its absence. A side with fewer than `min_quiet_share` of its
+    frames quiet is not judged. Not reported again within `merge_s` of a phase or frequency jump."""
     frame_s = PARAMETERS["frame_s"]
     w = int(round(PARAMETERS["presence_window_s"] / frame_s))
     n = len(snr_db)
