@@ -459,7 +459,10 @@ def models_convert(model_dir, out):
               show_default="~/.local/share/evidence", help="Where uploads, results and the job list are kept.")
 @click.option("--max-upload-gb", type=click.FloatRange(min=0.001), default=8.0, show_default=True,
               help="Largest file accepted, in GiB (8: ten hours of 16-bit 48 kHz stereo WAV).")
-def serve(port, data_dir, max_upload_gb):
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Examinations run at once; the rest wait their turn. Default: as many as the free memory "
+                   "holds at 1 GiB each, up to the number of processors.")
+def serve(port, data_dir, max_upload_gb, workers):
     """A web page on this computer (127.0.0.1 only) for people who do not use a terminal."""
     import socket
 
@@ -476,7 +479,7 @@ def serve(port, data_dir, max_upload_gb):
         except OSError:
             raise click.ClickException(f"port {port} on 127.0.0.1 is in use; give another with --port") from None
         port = probe_socket.getsockname()[1]
-    app = create_app(data_dir, int(max_upload_gb * 1024**3))
+    app = create_app(data_dir, int(max_upload_gb * 1024**3), max_workers=workers)
     spool_uploads_in(data_dir)
     click.echo(f"evidence is at http://127.0.0.1:{port}/  (data in {data_dir}; Ctrl+C stops it)")
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -52,15 +52,17 @@ def has_speakers(report: Report) -> bool:
     return report.transcript is not None and report.transcript.diarization is not None
 
 
-def speakers_sentence(transcript) -> str:
-    """How the speaker labels were made, or why there are none: said wherever the transcript is shown."""
+def speakers_sentence(transcript, with_method: bool = True) -> str:
+    """How the speaker labels were made, or why there are none: said wherever the transcript is shown
+    (the method's technical name left out where the reader is not expected to know it: the web page)."""
     d = transcript.diarization
     if d is None:
         return f"Speakers are not labelled: {transcript.speakers_note or 'speaker labelling was not run'}."
     fixed = d.parameters.get("speakers_requested")
     count = f"{len(d.speakers)} (as requested)" if fixed else f"{len(d.speakers)} (estimated automatically; often wrong)"
     named = ", ".join(f"{k} = {v}" for k, v in transcript.speaker_names.items())
-    return (f"Speaker labels were assigned automatically by voice ({d.method}); number of speakers: {count}. "
+    how = f"by voice ({d.method})" if with_method else "by comparing the voices"
+    return (f"Speaker labels were assigned automatically {how}; number of speakers: {count}. "
             "They are a draft and must be checked against the recording."
             + (f" Names given by the user: {named}." if named else ""))
 

@@ -7,18 +7,20 @@ Sec-Fetch-Site and Host checks), the recording served back only to this page, an
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import hmac
+import logging
 import os
 import re
 import secrets
 import shutil
-import subprocess
-import sys
 import tempfile
+from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -33,14 +35,15 @@ from evidence.outputs import artifacts, write_file, write_folder
 from evidence.report import load
 from evidence.timecode import hms, parse_claimed
 from evidence.verify import verify
-from evidence.web.store import Job, JobStore
-from evidence.web.worker import job_dir
+from evidence.web import wording, workers
+from evidence.web.store import JobStore
+from evidence.web.uploads import ReceivedFile, receive_form
+from evidence.web.workers import job_dir
 
 HERE = Path(__file__).parent
 DEFAULT_MAX_UPLOAD_BYTES = 8 * 1024**3
 """8 GiB: ten hours of 16-bit 48 kHz stereo WAV is 6.9 GB (ten hours of a phone's 64 kbit/s AAC is
 about 290 MB)."""
-CHUNK = 1 << 20
 PROVENANCE_FIELDS = ["case_ref", "exhibit", "recorded_by", "device", "claimed_date", "claimed_place",
                      "transferred", "others_present", "prepared_by", "notes"]
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -68,7 +71,14 @@ TOKEN_FORM = re.compile(r"[A-Za-z0-9_-]{43}")
 """A random value per browser session, in a cookie other sites cannot read or send (SameSite=Strict) and
 in every form of the page: a request that does not carry both changes nothing. Origin checks alone let
 through what a browser sends as `Origin: null` (sandboxed frames, some redirects)."""
-STOPPED = "The examination stopped unexpectedly (its process ended without finishing). Start it again."
+STREAMED_FORMS = ("/jobs", "/verify")
+"""Forms with files, read by evidence.web.uploads as they arrive; it checks their token itself, before it
+writes any file."""
+PROVENANCE_LABELS = {"case_ref": "Case reference", "exhibit": "Exhibit", "recorded_by": "Who recorded it",
+                     "device": "Device and app", "claimed_date": "Claimed date", "claimed_place": "Claimed place",
+                     "transferred": "How it was received", "others_present": "Others present",
+                     "prepared_by": "Prepared by", "notes": "Notes"}
+log = logging.getLogger("evidence.web")
 TOKEN_REFUSED = ("Nothing was changed: this page was out of date or came from somewhere else. Go back to the "
                  "examinations, reload the page and try again.")
 
@@ -78,24 +88,13 @@ def _safe_name(name: str | None, fallback: str) -> str:
     return cleaned[:120] or fallback
 
 
-async def _save_upload(upload: UploadFile, target: Path, max_bytes: int) -> tuple[str, int]:
-    """Copy an upload to `target` in 1 MiB blocks, hashing as it goes; refuse it past `max_bytes`."""
-    digest, size = hashlib.sha256(), 0
-    with open(target, "xb") as out:
-        while block := await upload.read(CHUNK):
-            size += len(block)
-            if size > max_bytes:
-                out.close()
-                target.unlink()
-                raise HTTPException(413, f"{upload.filename}: larger than the upload limit "
-                                         f"({max_bytes / 1024**3:.1f} GiB)")
-            digest.update(block)
-            out.write(block)
-    if size == 0:
-        target.unlink()
-        raise HTTPException(400, f"{upload.filename or 'the file'}: empty file")
-    os.chmod(target, 0o400)
-    return digest.hexdigest(), size
+def _keep(received: ReceivedFile, target: Path, read_only: bool = False) -> None:
+    """Move a received file to where the job keeps it: on the same disk, so nothing is copied."""
+    if received.size_bytes == 0:
+        raise HTTPException(400, f"{received.name or 'the file'}: the file is empty. Choose the recording itself.")
+    os.replace(received.path, target)
+    if read_only:
+        os.chmod(target, 0o400)
 
 
 def _audio_media_type(path: Path, name: str) -> str:
@@ -104,8 +103,10 @@ def _audio_media_type(path: Path, name: str) -> str:
     try:
         info = media.probe(path)
     except InputError as e:
-        where = str(path.absolute())
-        reason = str(e).removeprefix(f"{where}: ").replace(where, name)
+        # ffprobe's own words ("Invalid data found when processing input") are left to the server's log.
+        log.info("upload refused: %s", e)
+        reason = ("it has no sound in it (no audio track)" if "no audio stream" in str(e) else
+                  "it is not an audio or video file that can be read")
         raise HTTPException(400, f"{name} was not accepted: {reason}. Choose the recording itself: an audio or "
                                  "video file such as m4a, mp3, wav or amr.") from None
     return CONTAINER_MEDIA_TYPES.get(info.format_name, "application/octet-stream")
@@ -148,7 +149,9 @@ def _host_and_port(header: str) -> tuple[str, int | None] | None:
 
 
 def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
-               allowed_hosts: tuple[str, ...] = LOCAL_HOSTS) -> FastAPI:
+               allowed_hosts: tuple[str, ...] = LOCAL_HOSTS, max_workers: int | None = None) -> FastAPI:
+    """The app over the data folder `data_dir`; `max_workers` examinations run at once (default: what the
+    machine's free memory holds, evidence.web.workers.default_workers), the rest wait in a queue."""
     data = Path(data_dir)
     # Recordings of children and families: the folders are their owner's alone, including ones an older
     # version made more open.
@@ -156,13 +159,36 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
     store = JobStore(data / "jobs.sqlite")
+    max_workers = max_workers or workers.default_workers()
+
+    def dispatch() -> None:
+        workers.dispatch(store, data, max_workers)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # Starts the next waiting examination when one ends, and finds dead workers, with no page open.
+        async def keep_dispatching():
+            while True:
+                try:
+                    await run_in_threadpool(dispatch)
+                except Exception:  # a locked or damaged job list must not stop the queue for good
+                    log.exception("starting waiting examinations failed")
+                await asyncio.sleep(1.0)
+
+        task = asyncio.create_task(keep_dispatching())
+        try:
+            yield
+        finally:
+            task.cancel()
 
     async def token_checked(request: Request):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return
         sent = request.headers.get(TOKEN_HEADER)
-        if sent is None and request.headers.get("content-type", "").startswith(
-                ("multipart/form-data", "application/x-www-form-urlencoded")):
+        content_type = request.headers.get("content-type", "")
+        if sent is None and content_type.startswith("multipart/form-data") and request.url.path in STREAMED_FORMS:
+            return
+        if sent is None and content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
             sent = str((await request.form()).get(TOKEN_FIELD, ""))
         cookie = request.cookies.get(TOKEN_COOKIE, "")
         if not (TOKEN_FORM.fullmatch(cookie) and sent and hmac.compare_digest(sent, cookie)):
@@ -170,10 +196,11 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
 
     # On the app, so that every route that changes anything, including any added later, checks the token.
     app = FastAPI(title="evidence", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(token_checked)])
+                  dependencies=[Depends(token_checked)], lifespan=lifespan)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.globals.update(hms=hms, version=__version__, is_located=is_located)
+    templates.env.globals.update(hms=hms, version=__version__, is_located=is_located, words=wording,
+                                 provenance_labels=PROVENANCE_LABELS, local_time=_local_time)
     # Innermost (added before the others): its refusal is raised inside the routes' error handling.
     # The allowance over the limit is for the form's other fields.
     app.add_middleware(_BodyLimit, max_bytes=max_upload_bytes + 1024**2)
@@ -189,13 +216,14 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         cross_site = request.headers.get("sec-fetch-site") == "cross-site"
         if cross_site or (request.method not in ("GET", "HEAD") and origin not in (None, "null", own)):
             return Response("Refused: requests from other sites are not accepted.", 403)
-        # Checked before the body is read: FastAPI spools a form's files before any route runs.
-        if int(request.headers.get("content-length") or 0) > max_upload_bytes + 1024**2:
-            return JSONResponse({"error": _too_large(max_upload_bytes)}, status_code=413)
         token = request.cookies.get(TOKEN_COOKIE, "")
         fresh = not TOKEN_FORM.fullmatch(token)
         request.state.token = secrets.token_urlsafe(32) if fresh else token
-        response = await call_next(request)
+        # Checked before the body is read: the whole upload would otherwise arrive first.
+        if int(request.headers.get("content-length") or 0) > max_upload_bytes + 1024**2:
+            response = error_response(request, 413, _too_large(max_upload_bytes))
+        else:
+            response = await call_next(request)
         if fresh:
             response.set_cookie(TOKEN_COOKIE, request.state.token, path="/", httponly=True, samesite="strict")
         return response
@@ -210,84 +238,96 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
     def job_or_404(job_id: str):
         job = store.get(job_id) if re.fullmatch(r"[0-9a-f]{12}", job_id) else None
         if job is None:
-            raise HTTPException(404, "no such job")
-        return _checked(store, job)
+            raise HTTPException(404, "There is no such examination on this computer (it may have been deleted).")
+        return workers.checked(store, job)
 
     def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
         return templates.TemplateResponse(request, name, {"token": getattr(request.state, "token", ""), **context},
                                           status_code=status_code)
 
+    def index_page(request: Request, status_code: int = 200, error: str | None = None,
+                   values: dict[str, str] | None = None) -> HTMLResponse:
+        jobs = [workers.checked(store, job) for job in store.all()]
+        return page(request, "index.html", status_code, jobs=jobs, max_gb=max_upload_bytes / 1024**3,
+                    data_dir=None if error else data.absolute(), positions={j.id: workers.queue_position(store, j) for j in jobs},
+                    error=error, values=values or {})
+
+    def error_response(request: Request, status_code: int, message: str) -> Response:
+        if "text/html" not in request.headers.get("accept", ""):
+            return JSONResponse({"error": message}, status_code=status_code)
+        if request.method == "POST" and request.url.path == "/jobs":
+            # Shown on the form itself, with what was typed, where the file or the field can be changed.
+            return index_page(request, status_code, error=message,
+                              values=getattr(request.state, "form_values", {}))
+        return page(request, "error.html", status_code, message=message)
+
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request):
-        return page(request, "index.html", jobs=[_checked(store, job) for job in store.all()],
-                    max_gb=max_upload_bytes / 1024**3, data_dir=data.absolute())
+        return index_page(request)
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
 
     @app.post("/jobs")
-    async def start_job(request: Request, recording: UploadFile, exemplar: UploadFile | None = None,
-                        grid_csv: UploadFile | None = None, case_ref: str = Form(""), exhibit: str = Form(""),
-                        recorded_by: str = Form(""), device: str = Form(""), claimed_date: str = Form(""),
-                        claimed_place: str = Form(""), transferred: str = Form(""), others_present: str = Form(""),
-                        prepared_by: str = Form(""), notes: str = Form(""), speakers: str = Form("")):
-        if claimed_date:
-            try:
-                parse_claimed(claimed_date)
-            except ValueError as e:
-                raise HTTPException(400, f"claimed date: {e}") from None
-        speakers = speakers.strip()
-        if speakers and not (re.fullmatch(r"[0-9]{1,2}", speakers) and 1 <= int(speakers) <= MAX_SPEAKERS):
-            raise HTTPException(400, f"number of speakers: give a whole number from 1 to {MAX_SPEAKERS}, "
-                                     "or leave it empty")
+    async def start_job(request: Request):
         staging = Path(tempfile.mkdtemp(dir=data / "tmp"))
         try:
+            form = await receive_form(request, staging, ("recording", "exemplar", "grid_csv"), max_upload_bytes,
+                                      request.state.token, TOKEN_FIELD, TOKEN_REFUSED, _too_large(max_upload_bytes))
+            request.state.form_values = form.fields
+            options = _job_options(form.fields)
+            recording = form.files.get("recording")
+            if recording is None:
+                raise HTTPException(400, "Choose the recording to examine.")
+            name = _safe_name(recording.name, "recording")
             (staging / "original").mkdir(mode=0o700)
-            name = _safe_name(recording.filename, "recording")
-            sha256, size = await _save_upload(recording, staging / "original" / name, max_upload_bytes)
+            _keep(recording, staging / "original" / name, read_only=True)
             media_type = await run_in_threadpool(_audio_media_type, staging / "original" / name, name)
-            options = {k: v for k, v in dict(case_ref=case_ref, exhibit=exhibit, recorded_by=recorded_by,
-                                             device=device, claimed_date=claimed_date, claimed_place=claimed_place,
-                                             transferred=transferred, others_present=others_present,
-                                             prepared_by=prepared_by, notes=notes, speakers=speakers).items() if v}
-            for field, upload in (("exemplar", exemplar), ("grid_csv", grid_csv)):
-                if upload is not None and upload.filename:
-                    saved = f"{field}-{_safe_name(upload.filename, field)}"
-                    await _save_upload(upload, staging / saved, max_upload_bytes)
-                    options[field] = saved
-            job = store.create(name, sha256, size, options, media_type)
+            for field in ("exemplar", "grid_csv"):
+                if field in form.files:
+                    options[field] = f"{field}-{_safe_name(form.files[field].name, field)}"
+                    _keep(form.files[field], staging / options[field])
+            job = store.create(name, recording.sha256, recording.size_bytes, options, media_type)
             os.replace(staging, job_dir(data, job.id))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        store.update(job.id, pid=_start_worker(data, job.id))
+        await run_in_threadpool(dispatch)
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
     @app.post("/jobs/{job_id}/again")
     def start_again(job_id: str):
         job_or_404(job_id)
-        # Queued in the same step as the state is checked: a second click, or a second tab, starts no second worker.
-        if not store.update_if(job_id, ("failed",), state="queued", stage="", fraction=0.0, started=None, pid=None,
-                               error=None):
+        # Back in the queue in the same step as the state is checked: a second click, or a second tab,
+        # queues it once.
+        if not store.update_if(job_id, ("failed",), state="waiting", stage="", fraction=0.0, started=None, pid=None,
+                               worker=None, moved=None, error=None):
             raise HTTPException(409, "This examination has not failed, so it was not started again.")
-        store.update(job_id, pid=_start_worker(data, job_id))
+        dispatch()
         return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
     @app.get("/jobs/{job_id}/status")
     def status(job_id: str):
         job = job_or_404(job_id)
         return {"state": job.state, "stage": job.stage, "fraction": job.fraction, "eta_s": job.eta_s,
+                "quiet_s": round(job.quiet_s, 1), "queue_position": workers.queue_position(store, job),
                 "error": job.error}
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse)
     def job_page(request: Request, job_id: str):
         job = job_or_404(job_id)
         if job.state != "done":
-            return page(request, "progress.html", job=job)
+            return page(request, "progress.html", job=job, position=workers.queue_position(store, job),
+                        max_workers=max_workers)
         folder = job_dir(data, job_id)
         report = load(_current(folder) / "report.json")
         duration_s = report.media.decoded_duration_s or 1.0
         return page(request, "result.html", job=job, report=report, duration_s=duration_s,
                     lines=transcript_lines(report), status=status_notice(report),
-                    speakers=speakers_sentence(report.transcript) if report.transcript else "",
+                    speakers=speakers_sentence(report.transcript, with_method=False) if report.transcript else "",
                     labels=report.transcript.diarization.speakers if report.transcript and
                     report.transcript.diarization else [],
+                    provenance={k: v for k, v in vars(report.provenance).items() if v},
                     downloads=_downloads(folder))
 
     @app.get("/jobs/{job_id}/audio")
@@ -300,13 +340,13 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
 
     @app.get("/jobs/{job_id}/files/{folder}/{name}")
     def download(job_id: str, folder: str, name: str):
-        job_or_404(job_id)
+        job = job_or_404(job_id)
         if folder not in ("out", "reviewed") or not re.fullmatch(r"(report\.json|bundle\.pdf|transcript\.\w+)", name):
-            raise HTTPException(404, "no such file")
+            raise HTTPException(404, "There is no such file in this examination.")
         path = job_dir(data, job_id) / folder / name
         if not path.is_file():
-            raise HTTPException(404, "no such file")
-        return FileResponse(path, filename=name)
+            raise HTTPException(404, "There is no such file in this examination.")
+        return FileResponse(path, filename=_download_name(job.recording, folder, name))
 
     @app.post("/jobs/{job_id}/speakers")
     async def rename_speakers(request: Request, job_id: str):
@@ -326,7 +366,9 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
 
     @app.post("/jobs/{job_id}/corrections")
     async def corrections(request: Request, job_id: str):
-        job_or_404(job_id)
+        job = job_or_404(job_id)
+        if job.state != "done":
+            raise HTTPException(409, "This examination has no transcript to correct (it has not finished).")
         folder = job_dir(data, job_id)
         form = await request.form()
         report = load(folder / "out" / "report.json")
@@ -352,12 +394,13 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
     @app.post("/jobs/{job_id}/delete")
     def delete_job(job_id: str):
         job = job_or_404(job_id)
-        # A worker still writing into the folder would fail, or leave half a folder behind: it is left to finish.
-        if job.state == "queued" or (job.state == "running" and job.pid and _alive(job.pid)):
+        # A worker still writing into the folder would fail, or leave half a folder behind: it is left to
+        # finish. A waiting job is deleted only if no worker is being started for it in the same moment.
+        finished = ("waiting", "done", "failed", *(() if workers.is_running(job) else ("queued", "running")))
+        if not store.delete_if(job_id, finished):
             raise HTTPException(409, "This examination is still running, so it was not deleted. Wait until it "
                                      "has finished (or failed), then delete it.")
         shutil.rmtree(job_dir(data, job_id), ignore_errors=True)
-        store.delete(job_id)
         return RedirectResponse("/", status_code=303)
 
     @app.get("/verify", response_class=HTMLResponse)
@@ -365,27 +408,35 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         return page(request, "verify.html", result=None)
 
     @app.post("/verify", response_class=HTMLResponse)
-    async def verify_files(request: Request, recording: UploadFile, reference: UploadFile):
+    async def verify_files(request: Request):
         with tempfile.TemporaryDirectory(dir=data / "tmp") as tmp:
-            rec = Path(tmp) / _safe_name(recording.filename, "recording")
-            ref = Path(tmp) / _safe_name(reference.filename, "reference")
-            await _save_upload(recording, rec, max_upload_bytes)
-            await _save_upload(reference, ref, max_upload_bytes)
+            form = await receive_form(request, Path(tmp), ("recording", "reference"), max_upload_bytes,
+                                      request.state.token, TOKEN_FIELD, TOKEN_REFUSED, _too_large(max_upload_bytes))
+            if set(form.files) != {"recording", "reference"}:
+                return page(request, "verify.html", 400, result=None,
+                            error="Choose both files: the recording, and the bundle (PDF) or report (JSON).")
+            rec = Path(tmp) / _safe_name(form.files["recording"].name, "recording")
+            ref = Path(tmp) / _safe_name(form.files["reference"].name, "reference")
+            if rec == ref:
+                ref = ref.with_name(f"reference-{ref.name}")
+            _keep(form.files["recording"], rec)
+            _keep(form.files["reference"], ref)
             try:
-                result = verify(rec, ref)
+                result = await run_in_threadpool(verify, rec, ref)
             except EvidenceError as e:
-                return page(request, "verify.html", result=None, error=str(e))
+                message = str(e).replace(f"{tmp}/", "")
+                return page(request, "verify.html", 400, result=None, error=message)
         return page(request, "verify.html", result=result)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
-        if "text/html" not in request.headers.get("accept", ""):
-            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
-        if request.method == "POST" and request.url.path == "/jobs":
-            # Shown on the form itself, where the file or the field can be changed and sent again.
-            return page(request, "index.html", exc.status_code, jobs=store.all(),
-                        max_gb=max_upload_bytes / 1024**3, error=exc.detail)
-        return page(request, "error.html", exc.status_code, message=exc.detail)
+        return error_response(request, exc.status_code, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed_request(request: Request, exc: RequestValidationError):
+        log.info("malformed request to %s: %s", request.url.path, exc.errors())
+        return error_response(request, 400, "The request was not one this page sends. Go back, reload the page and "
+                                            "try again.")
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception):
@@ -401,6 +452,21 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         return response
 
     return app
+
+
+def _job_options(fields: dict[str, str]) -> dict[str, str]:
+    """The examination's options from the form's fields, checked; only those given."""
+    options = {k: fields.get(k, "").strip() for k in (*PROVENANCE_FIELDS, "speakers")}
+    if options["claimed_date"]:
+        try:
+            parse_claimed(options["claimed_date"])
+        except ValueError as e:
+            raise HTTPException(400, f"Claimed date: {e}") from None
+    speakers = options["speakers"]
+    if speakers and not (re.fullmatch(r"[0-9]{1,2}", speakers) and 1 <= int(speakers) <= MAX_SPEAKERS):
+        raise HTTPException(400, f"Number of speakers: give a whole number from 1 to {MAX_SPEAKERS}, or leave it "
+                                 "empty to have it estimated.")
+    return {k: v for k, v in options.items() if v}
 
 
 def spool_uploads_in(data_dir: str | Path) -> None:
@@ -422,40 +488,13 @@ def _downloads(folder: Path) -> list[tuple[str, str]]:
     return out
 
 
-def _start_worker(data: Path, job_id: str) -> int:
-    # The log can quote the recording's name and the reasons an examination failed: its owner's alone.
-    fd = os.open(job_dir(data, job_id) / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    log = os.fdopen(fd, "ab")
-    # The pid is recorded now, not only when the worker reports in: one that dies before then is noticed too.
-    return subprocess.Popen([sys.executable, "-m", "evidence.web.worker", str(data), job_id], stdout=log, stderr=log,
-                            stdin=subprocess.DEVNULL, start_new_session=True).pid
+def _download_name(recording: str, folder: str, name: str) -> str:
+    """The name a download is saved under: the recording's, the output's, and whether it is the automatic
+    or the reviewed version, so that the two bundles do not overwrite each other in a downloads folder."""
+    stem, _, suffix = name.partition(".")
+    label = "reviewed" if folder == "reviewed" else "automatic"
+    return f"{Path(recording).stem}-{stem}-{label}.{suffix}"
 
 
-def _checked(store: JobStore, job: Job) -> Job:
-    """The job, marked failed when its worker has ended without finishing (killed, out of memory, a reboot):
-    otherwise it would show as running, with the time left growing, for ever."""
-    if job.state not in ("queued", "running") or not job.pid or not _ended(job.pid):
-        return job
-    # Only if it is still unfinished: a worker writes its final state before it exits, so a job that has
-    # just finished is left as it is.
-    store.update_if(job.id, ("queued", "running"), state="failed", error=STOPPED)
-    return store.get(job.id) or job
-
-
-def _ended(pid: int) -> bool:
-    # A worker this server started stays a zombie, which signals still reach, until it is reaped here.
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:  # started by an earlier server, or already reaped
-        return not _alive(pid)
-    return reaped == pid
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _local_time(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s).strftime("%Y-%m-%d %H:%M")

@@ -11,12 +11,15 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+STALL_S = 15.0
+"""No time left is estimated while the share done has not moved for this long."""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
     created REAL NOT NULL,
     updated REAL NOT NULL,
-    state TEXT NOT NULL,          -- queued, running, done, failed
+    state TEXT NOT NULL,          -- waiting, queued, running, done, failed (evidence.web.workers)
     stage TEXT NOT NULL DEFAULT '',
     fraction REAL NOT NULL DEFAULT 0,
     started REAL,
@@ -26,9 +29,13 @@ CREATE TABLE IF NOT EXISTS jobs (
     sha256 TEXT NOT NULL,
     size_bytes INTEGER NOT NULL,
     options TEXT NOT NULL,
-    media_type TEXT               -- what the recording is served as, from what ffprobe found in it
+    media_type TEXT,              -- what the recording is served as, from what ffprobe found in it
+    worker TEXT,                  -- the worker process's boot and start time, to know its pid again
+    moved REAL                    -- when the share done last changed
 )
 """
+ADDED_COLUMNS = {"media_type": "TEXT", "worker": "TEXT", "moved": "REAL"}
+"""Columns added since the first version: a job list made by an older version gets them."""
 
 
 @dataclass(frozen=True)
@@ -47,14 +54,24 @@ class Job:
     size_bytes: int
     options: dict
     media_type: str | None = None
+    worker: str | None = None
+    moved: float | None = None
 
     @property
     def eta_s(self) -> float | None:
         """Seconds left, from the time taken so far and the share done (None until there is a share)."""
-        if self.state != "running" or not self.started or self.fraction <= 0.02:
+        if self.state != "running" or not self.started or self.fraction <= 0.02 or self.quiet_s > STALL_S:
             return None
         elapsed = time.time() - self.started
         return max(0.0, elapsed / self.fraction - elapsed)
+
+    @property
+    def quiet_s(self) -> float:
+        """Seconds since the share done last moved: a stage that reports no progress for a while (a
+        long stretch of speech being decoded) would otherwise make the estimate grow without end."""
+        if self.state != "running":
+            return 0.0
+        return time.time() - (self.moved or self.started or self.updated)
 
 
 class JobStore:
@@ -66,8 +83,10 @@ class JobStore:
         os.chmod(self.path, 0o600)
         with self._connect() as db:
             db.execute(SCHEMA)
-            if "media_type" not in {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}:
-                db.execute("ALTER TABLE jobs ADD COLUMN media_type TEXT")  # a list from an older version
+            present = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
+            for name, kind in ADDED_COLUMNS.items():
+                if name not in present:
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
@@ -79,7 +98,7 @@ class JobStore:
         now = time.time()
         with self._connect() as db:
             db.execute("INSERT INTO jobs (id, created, updated, state, recording, sha256, size_bytes, options, "
-                       "media_type) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+                       "media_type) VALUES (?, ?, ?, 'waiting', ?, ?, ?, ?, ?)",
                        (job_id, now, now, recording, sha256, size_bytes, json.dumps(options), media_type))
         return self.get(job_id)
 
@@ -110,9 +129,12 @@ class JobStore:
                                  (*fields.values(), job_id, *states)).rowcount
         return changed == 1
 
-    def delete(self, job_id: str) -> None:
+    def delete_if(self, job_id: str, states: tuple[str, ...]) -> bool:
+        """Delete the job's row only while it is in one of `states`; whether it was (one statement, as
+        `update_if`: a waiting job that a worker is starting for is not deleted)."""
+        marks = ", ".join("?" for _ in states)
         with self._connect() as db:
-            db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+            return db.execute(f"DELETE FROM jobs WHERE id = ? AND state IN ({marks})", (job_id, *states)).rowcount == 1
 
     @staticmethod
     def _job(row: sqlite3.Row) -> Job:

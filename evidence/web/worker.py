@@ -3,6 +3,7 @@ JOB_ID`), so that the server stays responsive and the job goes on if the page or
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -14,15 +15,13 @@ from evidence.outputs import artifacts, write_folder
 from evidence.report import Provenance
 from evidence.transcribe import TranscribeOptions
 from evidence.web.store import JobStore
+from evidence.web.workers import job_dir
 
+UPLOADED = "(uploaded to the evidence web page, which examined its own copy)"
 # Share of the whole run each library stage usually takes (transcription dominates), for one progress
 # bar and a time estimate; the names are what the page shows.
 STAGES = [("hash", "fingerprint", 0.03), ("decode", "decode", 0.05), ("analyse", "analysis", 0.07),
           ("transcribe", "transcription", 0.70), ("speakers", "speakers", 0.10), ("bundle", "bundle", 0.05)]
-
-
-def job_dir(data_dir: Path, job_id: str) -> Path:
-    return Path(data_dir) / "jobs" / job_id
 
 
 def overall(stage: str, done: float, total: float) -> tuple[str, float]:
@@ -63,19 +62,26 @@ def run_job(data_dir: Path, job_id: str) -> None:
     store = JobStore(Path(data_dir) / "jobs.sqlite")
     job = store.get(job_id)
     folder = job_dir(data_dir, job_id)
-    store.update(job_id, state="running", started=time.time(), pid=os.getpid(), stage="fingerprint", fraction=0.0)
-    last = 0.0
+    started = time.time()
+    store.update(job_id, state="running", started=started, moved=started, pid=os.getpid(), stage="fingerprint",
+                 fraction=0.0)
+    last, shown = 0.0, 0.0
 
     def progress(stage: str, done: float, total: float) -> None:
-        nonlocal last
+        nonlocal last, shown
         now = time.monotonic()
-        if now - last >= 0.5:
-            name, fraction = overall(stage, done, total)
-            store.update(job_id, stage=name, fraction=round(fraction, 4))
-            last = now
+        name, fraction = overall(stage, done, total)
+        # Never backwards: the file is hashed again at the end, to show it is unchanged, and that is part
+        # of finishing, not a return to the first stage.
+        if now - last < 0.5 or round(fraction, 4) <= round(shown, 4):
+            return
+        store.update(job_id, stage=name, fraction=round(fraction, 4), moved=time.time())
+        last, shown = now, fraction
 
     try:
         report = pipeline.run(folder / "original" / job.recording, run_options(folder, job.options), progress)
+        # Where this server keeps its copy means nothing to the bundle's reader: the file as they named it.
+        report = dataclasses.replace(report, file=dataclasses.replace(report.file, path=f"{job.recording} {UPLOADED}"))
         store.update(job_id, stage="bundle", fraction=0.95)
         write_folder(folder / "out", artifacts(report))
         pipeline.check_unchanged(report)

@@ -1,6 +1,7 @@
 """The web application's routes through Starlette's TestClient; examinations run in real worker processes."""
 
 import hashlib
+import io
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import time
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from evidence.web.app import create_app
 from evidence.web.store import JobStore
@@ -101,7 +103,7 @@ def test_a_page_uploaded_as_the_recording_is_refused(client, data):
 def test_a_video_without_sound_is_refused(client, fx):
     with open(fx["video_no_audio"], "rb") as f:
         response = client.post("/jobs", files={"recording": ("clip.mp4", f)}, follow_redirects=False)
-    assert response.status_code == 400 and "no audio stream" in response.json()["error"]
+    assert response.status_code == 400 and "no sound in it (no audio track)" in response.json()["error"]
 
 
 def test_a_job_from_before_media_types_serves_its_audio_as_bytes(tmp_path, real_speech):
@@ -119,13 +121,16 @@ def test_a_job_from_before_media_types_serves_its_audio_as_bytes(tmp_path, real_
     assert response.headers["content-type"] == "application/octet-stream"
 
 
-def test_downloads(client, done_job):
+def test_downloads(client, data, done_job):
     job_id, sha256 = done_job
     report = client.get(f"/jobs/{job_id}/files/out/report.json").json()
     assert report["file"]["hashes_before"]["sha256"] == sha256
     assert report["provenance"]["exhibit"] == "AB/1"
+    assert report["file"]["path"].startswith("call.wav (uploaded")  # not where the server keeps its copy
     pdf = client.get(f"/jobs/{job_id}/files/out/bundle.pdf")
     assert pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "call.wav (uploaded" in text and str(data) not in text.replace("\n", "")
     assert pdf.headers["content-disposition"].startswith("attachment;")
     assert pdf.headers["x-content-type-options"] == "nosniff"
     assert client.get(f"/jobs/{job_id}/files/out/..%2Fworker.log").status_code == 404
@@ -197,13 +202,16 @@ def test_security_headers_on_every_response(client, done_job):
         assert response.headers["x-content-type-options"] == "nosniff"
 
 
-def test_an_unexpected_error_is_plain_and_has_the_headers(data):
-    unfinished = JobStore(data / "jobs.sqlite").create("queued.wav", "0" * 64, 1, {})  # no report yet to correct
-    client = TestClient(create_app(data, allowed_hosts=("testserver",)), raise_server_exceptions=False)
-    client.headers["X-CSRF-Token"] = page_token(client)
-    response = client.post(f"/jobs/{unfinished.id}/corrections", headers={"Accept": "text/html"})
+def test_an_unexpected_error_is_plain_and_has_the_headers(tmp_path):
+    store = JobStore(tmp_path / "jobs.sqlite")
+    damaged = store.create("damaged.wav", "0" * 64, 1, {})
+    store.update(damaged.id, state="done")
+    (tmp_path / "jobs" / damaged.id / "out").mkdir(parents=True)
+    (tmp_path / "jobs" / damaged.id / "out" / "report.json").write_text("{")  # a report damaged on disk
+    client = TestClient(create_app(tmp_path, allowed_hosts=("testserver",)), raise_server_exceptions=False)
+    response = client.get(f"/jobs/{damaged.id}", headers={"Accept": "text/html"})
     assert response.status_code == 500 and "something went wrong" in response.text
-    assert "Traceback" not in response.text and str(data) not in response.text
+    assert "Traceback" not in response.text and str(tmp_path) not in response.text
     assert response.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
@@ -233,7 +241,7 @@ def test_bad_requests_are_clear(client):
     assert client.get("/jobs/000000000000").status_code == 404
     assert client.get("/jobs/../etc").status_code == 404
     response = client.post("/jobs", files={"recording": ("a.m4a", b"x")}, data={"claimed_date": "last Tuesday"})
-    assert response.status_code == 400 and "claimed date" in response.json()["error"]
+    assert response.status_code == 400 and "Claimed date" in response.json()["error"]
     response = client.post("/jobs", files={"recording": ("a.m4a", b"")})
     assert response.status_code == 400 and "empty" in response.json()["error"]
 
@@ -242,7 +250,8 @@ def test_bad_requests_are_clear(client):
 def test_the_number_of_speakers_is_bounded(client, data, speakers):
     response = client.post("/jobs", files={"recording": ("a.wav", b"x")}, data={"speakers": speakers})
     assert response.status_code == 400
-    assert response.json()["error"] == "number of speakers: give a whole number from 1 to 20, or leave it empty"
+    assert response.json()["error"] == ("Number of speakers: give a whole number from 1 to 20, or leave it empty to "
+                                        "have it estimated.")
     assert not any((data / "tmp").iterdir())
 
 
@@ -448,7 +457,7 @@ def test_a_dead_worker_is_found_on_the_job_list(tmp_path):
     store = JobStore(tmp_path / "jobs.sqlite")
     lost = store.create("lost.wav", "0" * 64, 1, {})
     store.update(lost.id, state="running", pid=2**22 + 12345)
-    assert "<td>failed</td>" in client.get("/").text
+    assert '<td data-label="State">failed</td>' in client.get("/").text
     assert store.get(lost.id).error.startswith("The examination stopped unexpectedly")
 
 
