@@ -4,6 +4,10 @@ shows both, the plain words first."""
 
 from __future__ import annotations
 
+from evidence.analysis import indications, is_file_level, is_located
+from evidence.report import Finding
+from evidence.timecode import hms
+
 TEST_TITLES = {
     "metadata": "File information and tags",
     "digital-silence": "Stretches of exact silence",
@@ -112,3 +116,28 @@ def codec_words(codec_name: str) -> str:
     if codec_name.startswith("pcm_"):
         return "uncompressed samples"
     return CODECS.get(codec_name, codec_name)
+
+
+def _at(findings: list[Finding]) -> str:
+    shown = "; ".join(f"{hms(f.start_s)} ({finding_title(f.kind).lower()})" for f in findings[:5])
+    return shown + (f" and {len(findings) - 5} more" if len(findings) > 5 else "")
+
+
+def in_short(findings: list[Finding]) -> str:
+    """The report's conclusion in a sentence or two of plain words, for the top of the page (the
+    conclusion itself, with the technical names, follows it)."""
+    marked = [f for f in findings if f.severity in ("notice", "concern")]
+    strong, weak = indications([f for f in marked if is_located(f)])
+    about_file = [f for f in marked if is_file_level(f)]
+    parts = []
+    if strong:
+        parts.append(f"{len(strong)} strong trace{'s' if len(strong) > 1 else ''} of possible editing, at {_at(strong)}: "
+                     "listen there first")
+    if weak:
+        parts.append(f"{len(weak)} place{'s' if len(weak) > 1 else ''} worth listening to, at {_at(weak)}")
+    if about_file:
+        parts.append(f"{len(about_file)} thing{'s' if len(about_file) > 1 else ''} about the file as a whole to explain")
+    if not parts:
+        return ("In short: the tests that could run found no sign of editing. That does not prove the recording "
+                "is complete or authentic.")
+    return "In short: " + "; ".join(parts) + ". None of these proves editing on its own."

@@ -188,6 +188,7 @@ def test_the_two_bundles_download_under_different_names(tmp_path, fx):
     assert '<p class="text">' in page and "<summary>Correct this line</summary>" in page
     assert "agglomerative" not in page and "mov,mp4,m4a" not in page.split("technical names")[0]
     assert 'id="tests"' in page  # the conclusion's "tests table" is on the page
+    assert "In short: the tests that could run found no sign of editing" in page
     assert ">WAV file (uncompressed); sound: uncompressed samples" in page
 
 
@@ -229,3 +230,14 @@ def test_a_stalled_stage_says_so_instead_of_a_growing_estimate(tmp_path):
     assert status["eta_s"] is None and status["quiet_s"] >= 40
     store.update(job.id, moved=time.time())
     assert client.get(f"/jobs/{job.id}/status").json()["eta_s"] > 0
+
+
+def test_in_short_tells_strong_traces_from_places_to_listen_to():
+    from evidence.report import Finding
+
+    repeat = Finding("duplicate-passage", 63.3, 66.2, "concern", 1.0, {}, "")
+    step = Finding("background-change", 10.0, 10.0, "notice", 1.0, {}, "")
+    text = wording.in_short([repeat, step])
+    assert text.startswith("In short: 1 strong trace of possible editing, at 00:01:03 (a passage that occurs twice)")
+    assert "1 place worth listening to, at 00:00:10 (the background sound changes suddenly)" in text
+    assert "None of these proves editing" in text
