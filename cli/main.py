@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from cli.progress import progress_bars
-from evidence import __version__, compare as comparing, custody, media, pipeline, signing
+from cli.progress import batch_bar, progress_bars
+from evidence import __version__, batch as batching, compare as comparing, custody, media, pipeline, signing
 from evidence.bundle import render
 from evidence.bundle.comparison import render_comparison
 from evidence.errors import EvidenceError
@@ -117,6 +118,35 @@ def _claimed_date(ctx, param, value):
 claimed_date_option = click.option(
     "--claimed-date", callback=_claimed_date,
     help="When the recording is said to have been made: YYYY-MM-DD or YYYY-MM-DDTHH:MM[+01:00].")
+def provenance_options(f):
+    """What the person submitting a recording declares (`run`'s options --case-ref to --notes), given to
+    the command as one `provenance` argument."""
+    names = [field.name for field in dataclasses.fields(Provenance)]
+
+    @functools.wraps(f)
+    def command(*args, **kwargs):
+        given = {name: kwargs.pop(name) for name in names}
+        notes = given.pop("notes")
+        text = notes.read_text(encoding="utf-8", errors="replace") if notes else None
+        return f(*args, provenance=Provenance(**given, notes=text), **kwargs)
+
+    for option in reversed([
+        click.option("--case-ref", help="Court or case reference."),
+        click.option("--exhibit", help="Exhibit reference, e.g. AB/1."),
+        click.option("--recorded-by", help="Who made the recording."),
+        click.option("--device", help="Device and app used to record, e.g. 'iPhone 13, Voice Memos'."),
+        claimed_date_option,
+        click.option("--claimed-place", help="Where the recording is said to have been made."),
+        click.option("--transferred", help="How the recording reached you, e.g. 'AirDrop to the solicitor, 3 May'."),
+        click.option("--others-present", help="Who else was present at the recorded meeting, if known."),
+        click.option("--prepared-by", help="Who prepared this bundle."),
+        click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Text file of provenance notes (how it was received, who was present, ...)."),
+    ]):
+        command = option(command)
+    return command
+
+
 exemplar_option = click.option(
     "--exemplar", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A recording made on the same phone and app, to compare codec, tags and container layout with.")
@@ -186,35 +216,18 @@ def cli(debug: bool) -> None:
 @click.argument("recording", type=RECORDING)
 @click.option("-o", "--output", "outdir", type=click.Path(path_type=Path), required=True,
               help="Folder for report.json, bundle.pdf and transcript.txt/.json/.srt/.vtt/.docx.")
-@click.option("--case-ref", help="Court or case reference.")
-@click.option("--exhibit", help="Exhibit reference, e.g. AB/1.")
-@click.option("--recorded-by", help="Who made the recording.")
-@click.option("--device", help="Device and app used to record, e.g. 'iPhone 13, Voice Memos'.")
-@claimed_date_option
-@click.option("--claimed-place", help="Where the recording is said to have been made.")
-@click.option("--transferred", help="How the recording reached you, e.g. 'AirDrop to the solicitor, 3 May'.")
-@click.option("--others-present", help="Who else was present at the recorded meeting, if known.")
+@provenance_options
 @exemplar_option
 @grid_option
-@click.option("--prepared-by", help="Who prepared this bundle.")
-@click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Text file of provenance notes (how it was received, who was present, ...).")
 @case_option
 @click.option("--no-transcript", is_flag=True, help="Skip transcription.")
 @transcription_options
 @sign_options
 @quiet_option
 @json_option
-def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date, claimed_place, transferred,
-        others_present, exemplar, grid_csv, prepared_by, notes, case_dir, no_transcript, engine, model_dir,
-        language, threads, speakers, speaker_names, sign_key, sign_passphrase, quiet, as_json):
+def run(recording, outdir, provenance, exemplar, grid_csv, case_dir, no_transcript, engine, model_dir, language,
+        threads, speakers, speaker_names, sign_key, sign_passphrase, quiet, as_json):
     """Examine RECORDING: hashes, integrity analysis, transcript, and a PDF bundle in OUTDIR."""
-    provenance = Provenance(
-        case_ref=case_ref, exhibit=exhibit, recorded_by=recorded_by, device=device,
-        claimed_date=claimed_date, claimed_place=claimed_place, transferred=transferred,
-        others_present=others_present, prepared_by=prepared_by,
-        notes=notes.read_text(encoding="utf-8", errors="replace") if notes else None,
-    )
     options = pipeline.RunOptions(
         transcribe=None if no_transcript else _transcribe_options(engine, model_dir, language, threads),
         provenance=provenance,
@@ -235,6 +248,76 @@ def run(recording, outdir, case_ref, exhibit, recorded_by, device, claimed_date,
         for path in written:
             click.echo(f"Wrote:      {path}")
     pipeline.check_unchanged(report)
+
+
+@cli.command()
+@click.argument("inputs", metavar="INPUT...", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "outroot", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for one output folder per recording (as `run` writes them), index.csv and index.pdf.")
+@provenance_options
+@exemplar_option
+@grid_option
+@case_option
+@click.option("--no-transcript", is_flag=True, help="Skip transcription.")
+@transcription_options
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Recordings examined at once on this machine, each in a process of its own; give --threads "
+                   "too, so that workers x threads is at most the number of cores.")
+@click.option("--scheduler", metavar="tcp://HOST:8786",
+              help="Examine the recordings on this Dask cluster instead (docs/scale-out.md).")
+@click.option("--send-back", is_flag=True,
+              help="With --scheduler: the workers send the outputs back and this machine writes them under "
+                   "OUTROOT (for workers that cannot write there).")
+@quiet_option
+@json_option
+def batch(inputs, outroot, provenance, exemplar, grid_csv, case_dir, no_transcript, engine, model_dir, language,
+          threads, speakers, speaker_names, workers, scheduler, send_back, quiet, as_json):
+    """Examine many recordings, each as `run` does. INPUT is a recording, a folder (searched for audio
+    files) or a manifest CSV (a `path` column and any of run's provenance fields, e.g. exhibit,
+    claimed_date, which take the place of the options given here). Writes one folder per recording in
+    OUTROOT and a summary in index.csv and index.pdf; a rerun skips the recordings already done with the
+    same options. A recording that fails is listed with its reason, and the exit status is then 1.
+
+    \b
+    Example:
+      evidence batch calls/ exhibits.csv -o out --case-ref ZE25C00123 --prepared-by "A. Solicitor"
+    """
+    if scheduler and workers > 1:
+        raise click.UsageError("give --workers or --scheduler, not both")
+    if send_back and not scheduler:
+        raise click.UsageError("--send-back needs --scheduler")
+    options = pipeline.RunOptions(
+        transcribe=None if no_transcript else _transcribe_options(engine, model_dir, language, threads),
+        provenance=provenance,
+        exemplar=exemplar,
+        grid_csv=grid_csv,
+        case_dir=case_dir,
+        **_speaker_options(speakers, speaker_names),
+    )
+
+    def log(outcome: batching.Outcome) -> None:
+        if outcome.written:
+            _log_to_case(case_dir, "batch", outcome.summary.sha256, list(outcome.written))
+
+    inputs = batching.discover(inputs)
+    with batching.executor(workers, scheduler) as pool:
+        planned = batching.plan(inputs, outroot, options, send_back)
+        with batch_bar(quiet) as progress:
+            outcomes = batching.run_batch(planned, pool, progress, log)
+    index = batching.write_index(outroot, outcomes)
+    _log_to_case(case_dir, "batch index", None, index)
+    rows = batching.index_rows(outroot, outcomes)
+    if as_json:
+        _print_json([{**row, "resumed": outcome.resumed} for row, outcome in zip(rows, outcomes)])
+    else:
+        for row, outcome in zip(rows, outcomes):
+            state = "kept" if outcome.resumed else row["state"]
+            click.echo(f"{state:<8} {row['file']}: {row['bundle'] or row['reason']}")
+        for path in index:
+            click.echo(f"Wrote:   {path}")
+    failed = sum(row["state"] == "failed" for row in rows)
+    if failed:
+        raise click.ClickException(f"{failed} of {len(rows)} recordings failed; {index[0]} gives each reason")
 
 
 @cli.command("hash")

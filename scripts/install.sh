@@ -4,7 +4,7 @@
 # and the openai-whisper engine (torch, CPU build).
 #
 #   bash scripts/install.sh          # to use evidence
-#   bash scripts/install.sh --test   # also what the test suite needs (espeak-ng, chromium, pytest, ...)
+#   bash scripts/install.sh --test   # also what the test suite needs (espeak-ng, chromium, pytest, dask, ...)
 #
 # Runs apt-get as root, or through sudo. Needs the network only while installing; evidence itself
 # never uses it.
@@ -42,7 +42,8 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 extra=""
-[ "$with_tests" = 1 ] && extra="[test]"
+# The tests also run a batch on a Dask LocalCluster (the `scale` extra, for `evidence batch --scheduler`).
+[ "$with_tests" = 1 ] && extra="[test,scale]"
 echo "Installing evidence$extra into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extra"
 
