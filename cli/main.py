@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -26,6 +27,7 @@ from evidence.report import Provenance, load, to_dict, to_json
 from evidence.timecode import hms_ms, parse_claimed
 from evidence.transcribe import ENGINES, TranscribeOptions
 from evidence.verify import recorded_heads, verify as verify_file
+from evidence import notice as notices, redact as redacting
 
 RECORDING = click.Path(path_type=Path)
 
@@ -482,6 +484,87 @@ def compare(original, copy, outdir, case_dir, quiet, as_json):
         click.echo(f"  {n:>2}. copy {hms_ms(p.copy_start_s)}-{hms_ms(p.copy_end_s)}  =  original "
                    f"{hms_ms(p.original_start_s)}-{hms_ms(p.original_end_s)}  (offset {p.offset_s:+.3f} s, "
                    f"bit error rate {p.bit_error_rate:.3f})")
+    for path in written:
+        click.echo(f"Wrote {path}")
+
+
+@cli.command()
+@click.option("--parent", "parent_name", required=True, help="Your name, as you sign the letter.")
+@click.option("--to", "recipient_name", required=True, help="Who the letter is to, e.g. \"Ms A Jones\".")
+@click.option("--role", "recipient_role", required=True,
+              help='Their role, e.g. "social worker" or "chair of the child protection conference".')
+@click.option("--meeting", required=True, help='What the meeting is, e.g. "Child protection review conference".')
+@click.option("--date", "meeting_date", required=True, metavar="YYYY-MM-DD", help="The meeting's date.")
+@click.option("--time", "meeting_time", required=True, metavar="HH:MM", help="When it starts (24-hour clock).")
+@click.option("--place", required=True, help="Where it is held (or \"by video call\").")
+@click.option("--reason", "reasons", multiple=True, metavar="|".join(notices.REASONS),
+              help="Why you want to record it, as guidance recognises: verbatim (a word-for-word record to refer "
+                   "back to), recall (hard to follow or remember what is said), minutes (worried the minutes may "
+                   "not be full or accurate); repeatable.")
+@click.option("--other-reason", help="Another reason, in your own words.")
+@click.option("--sent", metavar="YYYY-MM-DD[ HH:MM]",
+              help="When you send the letter (default: now); a date alone counts as the end of that day.")
+@click.option("--child", "children", multiple=True, help="A child's name, to name them in the letter; repeatable.")
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path), required=True,
+              help="Folder for notice.pdf and notice.docx.")
+def notice(outdir, **answers):
+    """Write a letter telling the social worker or the meeting's organiser that you intend to record a
+    meeting, why, and what you will and will not do with the recording (notice.pdf and notice.docx). The
+    letter is only written, not sent: send it yourself, at least 48 hours before the meeting, and keep a copy.
+
+    \b
+    Example:
+      evidence notice --parent "Sam Smith" --to "Ms A Jones" --role "social worker" \\
+        --meeting "Child protection review conference" --date 2026-03-09 --time 10:00 \\
+        --place "Civic Centre, Room 2" --reason verbatim --reason minutes -o letters
+    """
+    letter = notices.from_answers(**answers, now=datetime.now())
+    written = write_folder(outdir, notices.files(letter))
+    if letter.warning:
+        click.echo(f"Warning: {letter.warning}", err=True)
+    for path in written:
+        click.echo(f"Wrote {path}")
+
+
+@cli.command()
+@click.argument("report_path", metavar="REPORT.json", type=click.Path(path_type=Path))
+@click.option("--words", "words_file", type=click.Path(path_type=Path),
+              help="Text file of words or phrases to replace wherever the transcript has them, one a line.")
+@click.option("--lines", metavar="12,14|12-14", help="Transcript lines to replace, numbered as in transcript.txt.")
+@click.option("--span", "spans", multiple=True, metavar="START-END",
+              help="A stretch to replace, e.g. 00:01:02-00:01:05.5 (or mm:ss, or seconds); repeatable.")
+@click.option("--reason", required=True,
+              help='Why, recorded with the times, e.g. "name of a child not party to the case".')
+@click.option("--margin-s", type=float, default=redacting.MARGIN_S, show_default=True,
+              help="Seconds added before and after each word or line (automatic word times are approximate).")
+@click.option("--min-length-s", type=float, default=redacting.MIN_LENGTH_S, show_default=True,
+              help="Shorter stretches are widened to this, so that `evidence compare` reports each one; 0: as chosen.")
+@click.option("--recording", type=RECORDING, help="The original, if it is no longer where the report says.")
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path), required=True,
+              help="Folder for redacted.wav, transcript.txt, redaction.json and redaction.pdf.")
+@case_option
+@json_option
+def redact(report_path, words_file, lines, spans, reason, margin_s, min_length_s, recording, outdir, case_dir,
+           as_json):
+    """Make a copy of the recording REPORT.json describes with chosen stretches replaced by a tone, the
+    transcript masked to match, and a record of the times replaced and why (not what was said). The
+    original is only read.
+
+    \b
+    Example:
+      evidence redact out/report.json --words names.txt --span 00:12:03-00:12:09 \\
+        --reason "names of children not party to the case" -o out/redacted
+    """
+    result, files = redacting.redact(report_path, reason=reason, words_file=words_file, lines=lines, spans=spans,
+                                     margin_s=margin_s, min_length_s=min_length_s, recording=recording)
+    written = write_folder(outdir, files)
+    _log_to_case(case_dir, "redact", result.original.sha256, written)
+    if as_json:
+        click.echo(redacting.to_json(result), nl=False)
+        return
+    for n, s in enumerate(result.stretches, 1):
+        click.echo(f"  {n:>2}. {hms_ms(s.start_s)}-{hms_ms(s.end_s)}  ({s.length_s:.3f} s, {s.chosen_by})")
+    click.echo(f"Copy SHA-256: {result.copy.sha256}")
     for path in written:
         click.echo(f"Wrote {path}")
 

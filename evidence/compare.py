@@ -95,6 +95,9 @@ class Comparison:
     same_order: bool
     repeated: list[Stretch]
     """Stretches of the original that occur more than once in the copy."""
+    replaced: list[Stretch]
+    """Stretches, between two pieces at the same offset, where the copy holds other sound in place of the
+    original's: missing from the copy and added in it at once, the same length (times in the original)."""
     verdict: str
     summary: str
     parameters: dict
@@ -102,7 +105,7 @@ class Comparison:
     """Wall seconds per stage: the only field that differs between two runs."""
 
 
-COMPARISON_SCHEMA = "1.0"
+COMPARISON_SCHEMA = "1.1"
 
 
 def to_json(c: Comparison) -> str:
@@ -212,6 +215,13 @@ def _repeated(pieces: list[Piece]) -> list[Stretch]:
     return out
 
 
+def _replaced(pieces: list[Piece]) -> list[Stretch]:
+    """Gaps of MIN_STRETCH_S or more between consecutive pieces of the copy whose offsets agree to a frame:
+    the copy's time there stands where the original's did, so something else took its place."""
+    return [Stretch(a.original_end_s, b.original_start_s) for a, b in zip(pieces, pieces[1:])
+            if abs(a.offset_s - b.offset_s) <= HOP_S and b.copy_start_s - a.copy_end_s >= MIN_STRETCH_S]
+
+
 def align(original: np.ndarray, copy: np.ndarray, original_s: float, copy_s: float) -> tuple[list[Piece], list[Stretch], list[Stretch]]:
     """Pieces of the copy found in the original, stretches of the original missing from the copy,
     and stretches of the copy not in the original, from the two sub-fingerprint sequences."""
@@ -259,7 +269,7 @@ def _list(stretches: list[Stretch], of: str) -> str:
 
 
 def _summary(pieces: list[Piece], missing: list[Stretch], added: list[Stretch], same_order: bool,
-             repeated: list[Stretch]) -> str:
+             repeated: list[Stretch], replaced: list[Stretch]) -> str:
     if not pieces:
         return ("No stretch of the copy was found in the original: it is a different recording, or it was "
                 "altered beyond what this comparison can match (see the limitations).")
@@ -270,6 +280,8 @@ def _summary(pieces: list[Piece], missing: list[Stretch], added: list[Stretch], 
         f"Missing from the copy: {_list(missing, 'original')}.",
         f"In the copy but not in the original: {_list(added, 'copy')}.",
     ]
+    if replaced:
+        parts.append(f"Replaced in the copy by other sound of the same length: {_list(replaced, 'original')}.")
     if repeated:
         parts.append(f"Repeated in the copy: {_list(repeated, 'original')}.")
     parts.append(f"Stretches shorter than {MIN_STRETCH_S} s are not reported; boundaries are accurate to about "
@@ -306,6 +318,7 @@ def compare(original: str | Path, copy: str | Path, progress: ProgressCallback =
     same_order = all(b.original_start_s >= a.original_start_s for a, b in zip(pieces, pieces[1:]))
     verdict = _verdict(pieces, missing, added, min(orig_side.duration_s, copy_side.duration_s))
     repeated = _repeated(pieces)
+    replaced = _replaced(pieces)
     return Comparison(
         tool_version=__version__,
         original=orig_side,
@@ -315,9 +328,11 @@ def compare(original: str | Path, copy: str | Path, progress: ProgressCallback =
         added=added,
         same_order=same_order,
         repeated=repeated,
+        replaced=replaced,
         verdict=verdict,
         summary=(f"One of the files lasts less than {MIN_STRETCH_S} s, the shortest stretch this comparison "
-                 "can match." if verdict == TOO_SHORT else _summary(pieces, missing, added, same_order, repeated)),
+                 "can match." if verdict == TOO_SHORT else _summary(pieces, missing, added, same_order, repeated,
+                                                                   replaced)),
         parameters=dict(PARAMETERS),
         timings_s=timings,
     )

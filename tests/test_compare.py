@@ -80,6 +80,11 @@ def test_copy_with_material_inserted(results):
     assert r.missing == []
 
 
+def test_cuts_insertions_and_extracts_are_not_taken_for_replacements(results):
+    # Their pieces lie at different offsets; a stretch replaced in place (tests/test_redact.py) does not.
+    assert all(r.replaced == [] for r in results.values()), {k: r.replaced for k, r in results.items()}
+
+
 def test_reordered_copy_is_flagged(results):
     r = results["reordered"]
     assert_pieces(r, expected_from_cuts(COPY_CUTS_S["reordered"]))

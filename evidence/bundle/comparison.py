@@ -61,6 +61,7 @@ def story(c: Comparison) -> list:
         Spacer(1, 8),
         *_stretches("Missing from the copy", c.missing, "original"),
         *_stretches("In the copy but not in the original", c.added, "copy"),
+        *_stretches("Replaced in the copy by other sound of the same length", c.replaced, "original"),
         *_stretches("Repeated in the copy", c.repeated, "original"),
         Heading("4. Method and limitations", 0, "method"),
         para("Both files were decoded with ffmpeg, so a different format, bit rate or container does not "

@@ -26,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from evidence import __version__, media
+from evidence import __version__, media, notice as notices
 from evidence.analysis import is_located
 from evidence.corrections import apply_corrections, renamed
 from evidence.errors import EvidenceError, InputError
@@ -74,6 +74,12 @@ through what a browser sends as `Origin: null` (sandboxed frames, some redirects
 STREAMED_FORMS = ("/jobs", "/verify")
 """Forms with files, read by evidence.web.uploads as they arrive; it checks their token itself, before it
 writes any file."""
+TYPED_FORMS = ("/notice",)
+"""Forms of typed answers only: a request to them that could carry a file is refused before it is read."""
+NOTICE_FIELDS = ("parent_name", "recipient_name", "recipient_role", "meeting", "meeting_date", "meeting_time",
+                 "place", "other_reason", "sent", "children")
+NOTICE_TYPES = {"pdf": "application/pdf",
+                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 PROVENANCE_LABELS = {"case_ref": "Case reference", "exhibit": "Exhibit", "recorded_by": "Who recorded it",
                      "device": "Device and app", "claimed_date": "Claimed date", "claimed_place": "Claimed place",
                      "transferred": "How it was received", "others_present": "Others present",
@@ -186,6 +192,9 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
             return
         sent = request.headers.get(TOKEN_HEADER)
         content_type = request.headers.get("content-type", "")
+        if request.url.path in TYPED_FORMS and not content_type.startswith("application/x-www-form-urlencoded"):
+            raise HTTPException(415, "This form takes typed answers only, not files. Go back, reload the page and "
+                                     "try again.")
         if sent is None and content_type.startswith("multipart/form-data") and request.url.path in STREAMED_FORMS:
             return
         if sent is None and content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
@@ -427,6 +436,36 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
                 message = str(e).replace(f"{tmp}/", "")
                 return page(request, "verify.html", 400, result=None, error=message)
         return page(request, "verify.html", result=result)
+
+    def notice_page(request: Request, status_code: int = 200, **context) -> HTMLResponse:
+        context = {"error": None, "warning": None, "values": {}, "chosen": [], **context}
+        return page(request, "notice.html", status_code, reasons=notices.REASONS,
+                    today=datetime.now().date().isoformat(), **context)
+
+    @app.get("/notice", response_class=HTMLResponse)
+    def notice_form(request: Request):
+        return notice_page(request)
+
+    @app.post("/notice")
+    async def notice_letter(request: Request):
+        form = await request.form()
+        values = {k: str(form.get(k, "")) for k in NOTICE_FIELDS}
+        chosen = [str(r) for r in form.getlist("reason")]
+        try:
+            letter = notices.from_answers(**{k: v for k, v in values.items() if k != "children"}, reasons=chosen,
+                                          children=notices.split_names(values["children"]), now=datetime.now())
+        except InputError as e:
+            return notice_page(request, 400, error=str(e), values=values, chosen=chosen)
+        kind = str(form.get("format", ""))
+        if kind not in NOTICE_TYPES:
+            return notice_page(request, 400, error="Choose a PDF or a Word letter.", values=values, chosen=chosen)
+        # Short notice is shown before the letter is made, so that it is read; the letter says so too.
+        if letter.warning and form.get("short_ok") != "yes":
+            return notice_page(request, warning=letter.warning, values=values, chosen=chosen)
+        data = notices.to_pdf(letter) if kind == "pdf" else notices.to_docx(letter)
+        return Response(data, media_type=NOTICE_TYPES[kind],
+                        headers={"Content-Disposition": f'attachment; filename="notice.{kind}"',
+                                 "Cache-Control": "no-store"})
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
