@@ -151,7 +151,7 @@ def test_a_phone_shows_every_page_without_sideways_scrolling(phone, server, exam
     heading = phone.locator("#transcript h2").bounding_box()
     assert heading["y"] >= player["y"] + player["height"] - 1, (player, heading)
     shot(phone, "phone-result", full_page=False)
-    for path in ("/verify", examined.removeprefix(server) + "/delete", "/jobs/000000000000"):
+    for path in ("/verify", "/notice", examined.removeprefix(server) + "/delete", "/jobs/000000000000"):
         phone.goto(server + path)
         no_sideways_scroll(phone)
 
@@ -195,7 +195,7 @@ def test_a_file_dropped_anywhere_is_taken_and_does_not_leave_the_page(page, serv
     assert prevented == [True, True, "dropped.wav"]
 
 
-def test_a_killed_worker_shows_as_failed_in_the_browser(page, server, web_data, fx):
+def test_a_killed_worker_shows_as_failed_in_the_browser(page, phone, server, web_data, fx):
     page.goto(server + "/")
     page.set_input_files("#recording", str(fx["speech_gap_speech"]))
     page.click("#start")
@@ -210,6 +210,9 @@ def test_a_killed_worker_shows_as_failed_in_the_browser(page, server, web_data, 
     expect(page.locator("#progress .error")).to_contain_text("stopped unexpectedly", timeout=10_000)
     expect(page.locator("#start-again")).to_be_visible()
     no_sideways_scroll(page)
+    phone.goto(page.url)  # the progress page, in its failed state, on a phone
+    expect(phone.locator("#start-again")).to_be_visible()
+    no_sideways_scroll(phone)
 
 
 def test_verify_in_the_browser(page, server, fx, tmp_path):
