@@ -155,8 +155,10 @@ exemplar_option = click.option(
 
 
 grid_option = click.option(
-    "--grid-csv", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Grid frequency record (NESO 'System frequency data' CSV: dtm,f per second, UTC) to date the hum against.")
+    "--grid-csv", type=click.Path(exists=True, path_type=Path),
+    help="Grid frequency record to date the hum against: a NESO 'System frequency data' CSV (dtm,f per second, "
+         "UTC), or a folder of them (the monthly files as downloaded). With --claimed-date and a time, the hours "
+         "around it are searched first.")
 
 
 def _case_folder(ctx, param, value):

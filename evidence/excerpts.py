@@ -4,11 +4,13 @@ from these alone, so `evidence bundle report.json` can draw them again without t
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from evidence.analysis import is_located
+from evidence.detectors import enf
 from evidence.detectors.enf import HumSignal
-from evidence.detectors.grid import recording_track
 from evidence.media import Audio
 from evidence.report import EnfTrack, Excerpt, Finding
 
@@ -44,6 +46,28 @@ def excerpt(audio: Audio, finding_index: int, at_s: float) -> Excerpt:
         max_hz=rate / 2,
         spectrogram_db=rows,
     )
+
+
+def recording_track(hum_signal: enf.HumSignal, duration_s: float) -> np.ndarray:
+    """The hum's frequency (Hz, referred to the grid's fundamental) for each whole second, NaN where
+    unusable (its phase inconsistent, or the hum not clear of the sound beside it); all NaN without hum."""
+    hum, p = hum_signal.hum, hum_signal.phasors
+    seconds = int(duration_s)
+    if hum is None or seconds == 0:
+        return np.full(seconds, np.nan)
+    frames_per_s = int(round(1 / enf.PARAMETERS["frame_s"]))
+    usable = min(len(p) - 1, seconds * frames_per_s)
+    lag = (p[1 : usable + 1] * np.conj(p[:usable]))[: usable // frames_per_s * frames_per_s]
+    per_second = lag.reshape(-1, frames_per_s)
+    rotation = np.angle(per_second.sum(axis=1))
+    track = hum.grid_hz + rotation / (2 * np.pi * enf.PARAMETERS["frame_s"]) / hum.harmonic
+    consistency = np.abs(per_second.sum(axis=1)) / np.maximum(np.abs(per_second).sum(axis=1), 1e-30)
+    snr_db = hum_signal.snr_db[: len(track) * frames_per_s].reshape(-1, frames_per_s)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a second of digital silence: no ratio, not usable
+        clear = np.nanmedian(snr_db, axis=1) >= enf.PARAMETERS["min_frame_snr_db"]
+    ok = (consistency >= enf.PARAMETERS["min_consistency"]) & clear
+    return np.where(ok, track, np.nan)
 
 
 def excerpts(audio: Audio, findings: list[Finding]) -> list[Excerpt]:

@@ -193,3 +193,14 @@ def test_grid_csv_option_reaches_the_time_check(fx, tmp_path):
     # The noise has no hum, so the check is reported as not applicable rather than as a result.
     assert not tests["enf-grid"]["ran"] and tests["enf-grid"]["note"].startswith("Could not be applied")
     assert invoke("analyse", fx["noise"], "--grid-csv", tmp_path / "missing.csv").exit_code == 2
+    # A folder of monthly files, as downloaded, is one record; an empty one is refused before any work.
+    months = tmp_path / "months"
+    months.mkdir()
+    (months / "f-2025-05.csv").write_text(grid.read_text())
+    (months / "f-2025-06.csv").write_text("dtm,f\n2025-06-01 00:00:00,49.990\n")
+    result = invoke("analyse", fx["noise"], "-q", "--json", "--grid-csv", months)
+    assert result.exit_code == 0, result.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("analyse", fx["noise"], "--grid-csv", empty)
+    assert result.exit_code != 0 and "no .csv grid frequency files" in result.output

@@ -122,6 +122,40 @@ def enf_plot(track: EnfTrack, findings: list[Finding], width: float, height: flo
     return drawing
 
 
+def grid_match_plot(figure: dict, width: float, height: float = 120) -> Drawing:
+    """The recording's hum track over the stretch of grid record it matched (an enf-grid-match
+    finding's `figure`): two lines that should lie on one another, each about its own mean (a
+    recorder's clock error shifts the whole track a little)."""
+    drawing = Drawing(width, height)
+    left, bottom, plot_h = 42, 16, height - 30
+    plot_w = width - left
+    drawing.add(Rect(left, bottom, plot_w, plot_h, fillColor=None, strokeColor=colors.grey, strokeWidth=0.5))
+    series = []
+    for name in ("grid_hz", "recording_hz"):
+        values = np.array([np.nan if v is None else v for v in figure[name]], dtype=float)
+        series.append(values - np.nanmean(values) if np.isfinite(values).any() else values)
+    finite = np.concatenate([v[np.isfinite(v)] for v in series])
+    count = max(len(series[0]), 2)
+    if len(finite):
+        span = max(float(np.max(np.abs(finite))) * 1.1, 0.002)
+        for values, colour in zip(series, (colors.Color(0.55, 0.55, 0.55), colors.Color(0.1, 0.3, 0.6))):
+            run: list[float] = []
+            for i, v in enumerate(list(values) + [np.nan]):
+                if not np.isfinite(v):
+                    if len(run) >= 4:
+                        drawing.add(PolyLine(run, strokeColor=colour, strokeWidth=0.8))
+                    run = []
+                    continue
+                run += [left + i / (count - 1) * plot_w, bottom + (v + span) / (2 * span) * plot_h]
+        for value, anchor_y in ((span, bottom + plot_h - 7), (-span, bottom)):
+            drawing.add(String(left - 3, anchor_y, f"{value * 1000:+.0f} mHz", fontName=FONT, fontSize=7, textAnchor="end"))
+    drawing.add(String(left, 3, hms(0), fontName=FONT, fontSize=7))
+    drawing.add(String(width, 3, hms((count - 1) * figure["step_s"]), fontName=FONT, fontSize=7, textAnchor="end"))
+    drawing.add(String(left + 4, height - 9, "grey: the grid record's frequency; blue: the recording's hum (each about its mean)",
+                       fontName=FONT, fontSize=7))
+    return drawing
+
+
 PIECE_COLOURS = [colors.Color(0.20, 0.45, 0.70), colors.Color(0.30, 0.60, 0.35), colors.Color(0.55, 0.35, 0.65),
                  colors.Color(0.75, 0.55, 0.20), colors.Color(0.25, 0.60, 0.65)]
 GONE = colors.Color(0.80, 0.10, 0.10)

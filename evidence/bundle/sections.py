@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 from reportlab.platypus import Image, KeepTogether, PageBreak, Spacer
 
 from evidence.analysis import is_located
-from evidence.bundle.figures import enf_plot, spectrogram_png, timeline, waveform
+from evidence.bundle.figures import enf_plot, grid_match_plot, spectrogram_png, timeline, waveform
 from evidence.bundle.blocks import field_table, grid_table, mono, para
 from evidence.bundle.layout import FRAME_WIDTH_PT, Heading, table_of_contents
 from evidence.excerpts import CONTEXT_S
@@ -169,6 +169,17 @@ def integrity(report: Report) -> list:
                   para("The hum's frequency once a second; gaps are seconds where it could not be followed. Lines "
                      "mark the located findings.", "small"),
                   enf_plot(report.enf_track, located, FRAME_WIDTH_PT)]
+    for f in report.findings:
+        if f.kind == "enf-grid-match" and "figure" in f.details:
+            d = f.details
+            story += [Heading("Time of recording: the hum against the grid record", 1, "integrity-grid"),
+                      para(f"Matched start {escape(d['matched_start_utc'])} (offset {d['offset_s']} s into the record, "
+                           f"searched: {escape(d['searched'])}); correlation {d['correlation']:.3f} over {d['overlap_s']} s; "
+                           f"{d['z_score']:.1f} standard deviations above the best correlations elsewhere; higher "
+                           f"elsewhere in {d['higher_elsewhere']} of {d['stretches_elsewhere']} stretches of the record; "
+                           f"estimated chance of a match this strong by chance: {d['chance_of_wrong_match']:.2g}; "
+                           f"recorder clock error that fits best {d['clock_error'] * 100:+.3f}%.", "small"),
+                      grid_match_plot(d["figure"], FRAME_WIDTH_PT)]
     if report.excerpts:
         story.append(Heading("The recording around each finding", 1, "integrity-excerpts"))
         for ex in report.excerpts:
