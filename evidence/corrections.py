@@ -19,6 +19,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from evidence import announcement
 from evidence.errors import InputError
 from evidence.exports import automatic_lines
 from evidence.report import Report, ReviewedLine, ReviewedTranscript
@@ -110,13 +111,13 @@ def apply_corrections(report: Report, corrected: str | Path, reviewed_by: str | 
             speaker=speaker if has_speaker_column or speaker else auto.speaker, text=text,
             automatic_speaker=auto.speaker, automatic_text=auto.text,
         ))
-    return dataclasses.replace(report, reviewed_transcript=ReviewedTranscript(
+    return _announcement_again(dataclasses.replace(report, reviewed_transcript=ReviewedTranscript(
         source_name=path.name,
         source_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         reviewed_by=reviewed_by,
         lines=lines,
         summary=summary(lines),
-    ))
+    )))
 
 
 def summary(lines: list[ReviewedLine]) -> dict[str, int]:
@@ -159,7 +160,13 @@ def renamed(report: Report, names: dict[str, str]) -> Report:
     report = dataclasses.replace(report, transcript=dataclasses.replace(t, speaker_names=dict(names)))
     r = report.reviewed_transcript
     if r is None:
-        return report
+        return _announcement_again(report)
     lines = [dataclasses.replace(line, speaker=new(line.speaker), automatic_speaker=new(line.automatic_speaker))
              for line in r.lines]
-    return dataclasses.replace(report, reviewed_transcript=dataclasses.replace(r, lines=lines, summary=summary(lines)))
+    return _announcement_again(
+        dataclasses.replace(report, reviewed_transcript=dataclasses.replace(r, lines=lines, summary=summary(lines))))
+
+
+def _announcement_again(report: Report) -> Report:
+    """The stored announcement check over the transcript as it now reads (corrected lines, new names)."""
+    return dataclasses.replace(report, announcement=announcement.of_report(report))

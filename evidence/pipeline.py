@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from evidence import TOOL_NAME, __version__, analysis, custody, diarize, media
+from evidence import TOOL_NAME, __version__, analysis, announcement, custody, diarize, media
 from evidence.detectors import Context, enf, grid
 from evidence.errors import IntegrityError
 from evidence.excerpts import enf_track, excerpts
@@ -142,6 +142,8 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         custody_log=custody_log,
         reviewed_transcript=None,
         run=RunRecord(generated_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"), timings_s=timings),
+        # The lines the bundle numbers: the automatic transcript, marked with the thresholds recorded above.
+        announcement=announcement.find(marks.lines(transcript)) if transcript is not None else None,
     )
 
 

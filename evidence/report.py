@@ -20,7 +20,7 @@ from evidence.errors import InputError
 from evidence.fingerprint import FileHashes, Fingerprints
 from evidence.media import MediaInfo
 
-SCHEMA_VERSION = "2.3"
+SCHEMA_VERSION = "2.4"
 
 Severity = Literal["info", "notice", "concern"]
 
@@ -225,6 +225,47 @@ class ReviewedTranscript:
     summary: dict[str, int]
 
 
+MentionKind = Literal["announcement", "permission-asked", "permission-given", "permission-refused"]
+Verdict = Literal["announced-before-discussion", "announced-later", "not-found"]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A transcript line that raises the recording (evidence.announcement)."""
+
+    line: int
+    """The line's number in the transcript as shown (bundle, exports, web page)."""
+    start_s: float
+    end_s: float
+    speaker: str | None
+    kind: MentionKind
+    text: str
+    cue: str
+    """Which pattern matched, or which line this answers."""
+
+
+@dataclass(frozen=True)
+class Join:
+    """A voice first heard after the opening: someone who may have joined."""
+
+    speaker: str
+    line: int
+    first_speech_s: float
+    raised_after: bool
+    """Whether the recording was announced or permission asked around the time this voice first spoke."""
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """Whether, when and how the recording was raised in the transcript (evidence.announcement)."""
+
+    verdict: Verdict
+    mentions: list[Mention]
+    joins: list[Join]
+    explanation: str
+    parameters: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Report:
     schema_version: str
@@ -242,6 +283,9 @@ class Report:
     custody_log: list[str]
     reviewed_transcript: ReviewedTranscript | None
     run: RunRecord
+    announcement: Announcement | None = None
+    """Added in 2.4; None without a transcript and in older reports. Kept after `run` in the dataclass only
+    because it has a default: the JSON puts `run` last."""
 
     @property
     def case_head(self) -> custody.Head | None:

@@ -111,3 +111,16 @@ def test_renaming_after_review_keeps_the_corrections(speech_report, txt):
     assert again.reviewed_transcript.summary == reviewed.reviewed_transcript.summary
     with pytest.raises(InputError, match="no such speaker: Speaker 7"):
         renamed(reviewed, {"Speaker 7": "X"})
+
+
+def test_the_stored_announcement_check_follows_the_corrected_transcript(speech_report, tmp_path):
+    from evidence.exports import automatic_lines, txt_line
+
+    lines = automatic_lines(speech_report)
+    assert speech_report.announcement.verdict == "not-found"
+    corrected = tmp_path / "corrected.txt"
+    corrected.write_text("\n".join(txt_line(n, line.start_s, "I am recording this meeting." if n == 1 else line.text)
+                                   for n, line in enumerate(lines, 1)) + "\n")
+    reviewed = apply_corrections(speech_report, corrected)
+    assert reviewed.announcement.verdict == "announced-before-discussion"
+    assert reviewed.announcement.mentions[0].line == 1

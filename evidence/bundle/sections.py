@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import Image, KeepTogether, PageBreak, Spacer
 
+from evidence import announcement
 from evidence.analysis import is_located
 from evidence.bundle.figures import enf_plot, grid_match_plot, spectrogram_png, timeline, waveform
 from evidence.bundle.blocks import field_table, grid_table, mono, para
@@ -223,6 +224,7 @@ def transcript(report: Report) -> list:
         rows += [[str(n), hms(line.start_s), escape(line.text)] for n, line in enumerate(body, 1)]
         widths = [36, 62, FRAME_WIDTH_PT - 98]
     story.append(grid_table(rows, widths, header=True))
+    story += recording_announced(report)
     story += corrections(report)
     story += [Spacer(1, 16), KeepTogether([
         Heading("Reviewer's certification", 1, "transcript-certification"),
@@ -230,6 +232,20 @@ def transcript(report: Report) -> list:
         para("Name: ______________________________  Role: ______________________________"),
         para("Signature: __________________________  Date: ______________________________"),
     ])]
+    return story
+
+
+def recording_announced(report: Report) -> list:
+    """Whether the recording was announced, quoting the lines that raise it; recomputed from the transcript
+    shown above, so that a reviewed transcript is quoted as reviewed."""
+    a = announcement.of_report(report)
+    story = [Heading("Was the recording announced?", 1, "transcript-announcement"),
+             para(f"<b>{escape(announcement.headline(a))}</b>"), para(escape(a.explanation), "small")]
+    if a.mentions:
+        rows = [["Line", "Time", "Speaker", "What", "Text"]]
+        rows += [[str(m.line), hms(m.start_s), escape(m.speaker or ""), announcement.KIND_TITLES[m.kind],
+                  escape(m.text)] for m in a.mentions]
+        story.append(grid_table(rows, [36, 62, 80, 80, FRAME_WIDTH_PT - 258], header=True))
     return story
 
 
