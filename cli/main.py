@@ -28,6 +28,8 @@ from evidence.timecode import hms_ms, parse_claimed
 from evidence.transcribe import ENGINES, TranscribeOptions
 from evidence.verify import recorded_heads, verify as verify_file
 from evidence import notice as notices, redact as redacting
+from evidence import align as aligning
+from evidence.bundle.alignment import render_alignment
 
 RECORDING = click.Path(path_type=Path)
 
@@ -486,6 +488,33 @@ def compare(original, copy, outdir, case_dir, quiet, as_json):
         click.echo(f"  {n:>2}. copy {hms_ms(p.copy_start_s)}-{hms_ms(p.copy_end_s)}  =  original "
                    f"{hms_ms(p.original_start_s)}-{hms_ms(p.original_end_s)}  (offset {p.offset_s:+.3f} s, "
                    f"bit error rate {p.bit_error_rate:.3f})")
+    for path in written:
+        click.echo(f"Wrote {path}")
+
+
+@cli.command()
+@click.argument("a", metavar="A", type=RECORDING)
+@click.argument("b", metavar="B", type=RECORDING)
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path),
+              help="Folder for align.json and align.pdf (timeline figure, differences, limitations).")
+@case_option
+@quiet_option
+@json_option
+def align(a, b, outdir, case_dir, quiet, as_json):
+    """Two recordings of the same meeting (two phones, or a phone and a call recording): how they line up
+    (offset, clock drift) and what sound each holds that the other does not. Exit 0 whatever the result."""
+    with progress_bars(quiet) as progress:
+        result = aligning.align(a, b, progress)
+    written = []
+    if outdir:
+        written = write_folder(outdir, {"align.json": aligning.to_json(result).encode("utf-8"),
+                                        "align.pdf": render_alignment(result)})
+    _log_to_case(case_dir, f"align: {result.verdict}", result.b.sha256, written)
+    if as_json:
+        click.echo(aligning.to_json(result), nl=False)
+        return
+    click.echo(result.verdict)
+    click.echo(result.summary)
     for path in written:
         click.echo(f"Wrote {path}")
 

@@ -116,8 +116,8 @@ def word_stretches(report: Report, phrases: list[str], source: str, margin_s: fl
             continue
         found = [i for i in range(len(keys) - len(wanted) + 1) if keys[i:i + len(wanted)] == wanted]
         if not found:
-            raise InputError(f"{source} line {number}: not found in the transcript's words; if it is said, give "
-                             "where with --span")
+            raise InputError(f"{source} line {number} ({phrase.strip()!r}): not found in the transcript's words; if "
+                             "it is said, give where with --span")
         out += [Stretch(words[i].start_s - margin_s, words[i + len(wanted) - 1].end_s + margin_s,
                         f"word list line {number}") for i in found]
     return out

@@ -193,7 +193,7 @@ def no_transcript(named, tmp_path_factory):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--words", "{dir}/names.txt"), "names.txt line 1: not found in the transcript's words"),
+    (("--words", "{dir}/names.txt"), "names.txt line 1 ('Bartholomew'): not found in the transcript's words"),
     (("--words", "{dir}/blank.txt"), "blank.txt: holds no words"),
     (("--words", "{dir}/missing.txt"), "missing.txt: cannot be read as a text file"),
     (("--lines", "2"), "--lines '2': the transcript has lines 1 to 1"),

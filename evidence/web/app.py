@@ -8,6 +8,7 @@ Sec-Fetch-Site and Host checks), the recording served back only to this page, an
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import os
@@ -26,8 +27,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from evidence import __version__, media, notice as notices
+from evidence import __version__, announcement, media, notice as notices, redact as redacting
+from evidence import align as aligning
 from evidence.analysis import is_located
+from evidence.bundle.alignment import render_alignment
 from evidence.corrections import apply_corrections, renamed
 from evidence.errors import EvidenceError, InputError
 from evidence.exports import automatic_lines, speakers_sentence, status_notice, transcript_lines, txt_line
@@ -71,7 +74,7 @@ TOKEN_FORM = re.compile(r"[A-Za-z0-9_-]{43}")
 """A random value per browser session, in a cookie other sites cannot read or send (SameSite=Strict) and
 in every form of the page: a request that does not carry both changes nothing. Origin checks alone let
 through what a browser sends as `Origin: null` (sandboxed frames, some redirects)."""
-STREAMED_FORMS = ("/jobs", "/verify")
+STREAMED_FORMS = ("/jobs", "/verify", "/align")
 """Forms with files, read by evidence.web.uploads as they arrive; it checks their token itself, before it
 writes any file."""
 TYPED_FORMS = ("/notice",)
@@ -80,6 +83,8 @@ NOTICE_FIELDS = ("parent_name", "recipient_name", "recipient_role", "meeting", "
                  "place", "other_reason", "sent", "children")
 NOTICE_TYPES = {"pdf": "application/pdf",
                 "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+REDACTED_FILES = ("redaction.pdf", "redacted.wav", "transcript.txt", "redaction.json")
+"""What evidence.redact writes, in the order the page lists it."""
 PROVENANCE_LABELS = {"case_ref": "Case reference", "exhibit": "Exhibit", "recorded_by": "Who recorded it",
                      "device": "Device and app", "claimed_date": "Claimed date", "claimed_place": "Claimed place",
                      "transferred": "How it was received", "others_present": "Others present",
@@ -333,11 +338,12 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         duration_s = report.media.decoded_duration_s or 1.0
         return page(request, "result.html", job=job, report=report, duration_s=duration_s,
                     lines=transcript_lines(report), status=status_notice(report),
+                    announced=announcement.of_report(report), announcement=announcement,
                     speakers=speakers_sentence(report.transcript, with_method=False) if report.transcript else "",
                     labels=report.transcript.diarization.speakers if report.transcript and
                     report.transcript.diarization else [],
                     provenance={k: v for k, v in vars(report.provenance).items() if v},
-                    downloads=_downloads(folder))
+                    downloads=_downloads(folder), redacted=_redacted(folder))
 
     @app.get("/jobs/{job_id}/audio")
     def audio(job_id: str):
@@ -350,7 +356,8 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
     @app.get("/jobs/{job_id}/files/{folder}/{name}")
     def download(job_id: str, folder: str, name: str):
         job = job_or_404(job_id)
-        if folder not in ("out", "reviewed") or not re.fullmatch(r"(report\.json|bundle\.pdf|transcript\.\w+)", name):
+        if not (folder in ("out", "reviewed") and re.fullmatch(r"(report\.json|bundle\.pdf|transcript\.\w+)", name)
+                or re.fullmatch(r"redacted-[0-9]{1,4}", folder) and name in REDACTED_FILES):
             raise HTTPException(404, "There is no such file in this examination.")
         path = job_dir(data, job_id) / folder / name
         if not path.is_file():
@@ -396,6 +403,35 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         write_folder(folder / "reviewed", artifacts(reviewed))
         return RedirectResponse(f"/jobs/{job_id}#transcript", status_code=303)
 
+    @app.post("/jobs/{job_id}/redact")
+    async def redact(request: Request, job_id: str):
+        job = job_or_404(job_id)
+        if job.state != "done":
+            raise HTTPException(409, "This examination has not finished, so there is nothing to redact yet.")
+        folder = job_dir(data, job_id)
+        form = await request.form()
+        words = str(form.get("words", "")).strip()
+        spans = tuple(str(form.get("spans", "")).replace(",", " ").split())
+        with tempfile.TemporaryDirectory(dir=data / "tmp") as tmp:
+            words_file = None
+            if words:
+                words_file = Path(tmp) / "words.txt"
+                words_file.write_text(words + "\n", encoding="utf-8")
+            try:
+                _, files = await run_in_threadpool(
+                    functools.partial(redacting.redact, _current(folder) / "report.json",
+                                      reason=" ".join(str(form.get("reason", "")).split()), words_file=words_file,
+                                      lines=str(form.get("lines", "")).strip() or None, spans=spans,
+                                      recording=folder / "original" / job.recording))
+            except EvidenceError as e:
+                # The command's option names mean nothing on the page: the fields' own names instead.
+                reason = str(e).replace(f"{words_file} ", "the words to remove, ").replace("--reason", "Why")
+                reason = reason.replace("--words", "words").replace("--lines", "lines").replace("--span", "a stretch")
+                raise HTTPException(400, f"No redacted copy was made: {reason}") from None
+        number = 1 + max([int(p.name.split("-")[1]) for p in folder.glob("redacted-*")], default=0)
+        write_folder(folder / f"redacted-{number}", files)
+        return RedirectResponse(f"/jobs/{job_id}#redacted", status_code=303)
+
     @app.get("/jobs/{job_id}/delete", response_class=HTMLResponse)
     def confirm_delete(request: Request, job_id: str):
         return page(request, "delete.html", job=job_or_404(job_id))
@@ -436,6 +472,36 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
                 message = str(e).replace(f"{tmp}/", "")
                 return page(request, "verify.html", 400, result=None, error=message)
         return page(request, "verify.html", result=result)
+
+    @app.get("/align", response_class=HTMLResponse)
+    def align_form(request: Request):
+        return page(request, "align.html", result=None)
+
+    @app.post("/align")
+    async def align_files(request: Request):
+        with tempfile.TemporaryDirectory(dir=data / "tmp") as tmp:
+            form = await receive_form(request, Path(tmp), ("a", "b"), max_upload_bytes, request.state.token,
+                                      TOKEN_FIELD, TOKEN_REFUSED, _too_large(max_upload_bytes))
+            if set(form.files) != {"a", "b"}:
+                return page(request, "align.html", 400, result=None,
+                            error="Choose both recordings of the meeting: A and B.")
+            paths = {}
+            for role in ("a", "b"):
+                # Each in its own folder, so that two uploads of the same name stay apart.
+                (Path(tmp) / role).mkdir()
+                paths[role] = Path(tmp) / role / _safe_name(form.files[role].name, f"recording-{role}")
+                _keep(form.files[role], paths[role], read_only=True)
+            try:
+                result = await run_in_threadpool(aligning.align, paths["a"], paths["b"])
+            except EvidenceError as e:
+                message = str(e).replace(f"{tmp}/a/", "").replace(f"{tmp}/b/", "")
+                return page(request, "align.html", 400, result=None, error=message)
+        if form.fields.get("format") == "pdf":
+            pdf = await run_in_threadpool(render_alignment, result)
+            return Response(pdf, media_type="application/pdf",
+                            headers={"Content-Disposition": 'attachment; filename="align.pdf"',
+                                     "Cache-Control": "no-store"})
+        return page(request, "align.html", result=result)
 
     def notice_page(request: Request, status_code: int = 200, **context) -> HTMLResponse:
         context = {"error": None, "warning": None, "values": {}, "chosen": [], **context}
@@ -519,6 +585,12 @@ def _current(folder: Path) -> Path:
     return folder / "reviewed" if (folder / "reviewed" / "report.json").is_file() else folder / "out"
 
 
+def _redacted(folder: Path) -> list[tuple[str, list[str]]]:
+    """Each redacted copy made from the page: its folder and the files in it."""
+    copies = sorted(folder.glob("redacted-*"), key=lambda p: int(p.name.split("-")[1]))
+    return [(p.name, [f for f in REDACTED_FILES if (p / f).is_file()]) for p in copies]
+
+
 def _downloads(folder: Path) -> list[tuple[str, str]]:
     out = []
     for sub, label in (("out", "automatic"), ("reviewed", "reviewed")):
@@ -531,7 +603,7 @@ def _download_name(recording: str, folder: str, name: str) -> str:
     """The name a download is saved under: the recording's, the output's, and whether it is the automatic
     or the reviewed version, so that the two bundles do not overwrite each other in a downloads folder."""
     stem, _, suffix = name.partition(".")
-    label = "reviewed" if folder == "reviewed" else "automatic"
+    label = "reviewed" if folder == "reviewed" else "automatic" if folder == "out" else folder
     return f"{Path(recording).stem}-{stem}-{label}.{suffix}"
 
 
