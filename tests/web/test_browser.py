@@ -151,7 +151,7 @@ def test_a_phone_shows_every_page_without_sideways_scrolling(phone, server, exam
     heading = phone.locator("#transcript h2").bounding_box()
     assert heading["y"] >= player["y"] + player["height"] - 1, (player, heading)
     shot(phone, "phone-result", full_page=False)
-    for path in ("/verify", "/notice", examined.removeprefix(server) + "/delete", "/jobs/000000000000"):
+    for path in ("/verify", "/notice", "/align", examined.removeprefix(server) + "/delete", "/jobs/000000000000"):
         phone.goto(server + path)
         no_sideways_scroll(phone)
 
