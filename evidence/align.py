@@ -45,6 +45,7 @@ from evidence.errors import InputError, IntegrityError
 from evidence.fingerprint import hash_file
 from evidence.progress import ProgressCallback, no_progress
 from evidence.subfingerprint import band_energies
+from evidence.switching import cheapest_path
 from evidence.timecode import hms, hms_ms
 
 RATE_HZ = 8_000
@@ -368,23 +369,7 @@ def _local_similarity(own: np.ndarray, other: np.ndarray, index: np.ndarray) -> 
 
 def best_path(cost: np.ndarray) -> np.ndarray:
     """Viterbi over the states (columns) with SWITCH_COST per change; the state of each frame."""
-    n, k = cost.shape
-    total = np.zeros(k)
-    stayed = np.zeros((n, k), dtype=bool)
-    came_from = np.zeros(n, dtype=np.int64)
-    for t in range(n):
-        best = int(np.argmin(total))
-        switch = total[best] + SWITCH_COST
-        stayed[t] = total <= switch
-        came_from[t] = best
-        total = np.minimum(total, switch) + cost[t]
-    path = np.empty(n, dtype=np.int64)
-    state = int(np.argmin(total))
-    for t in range(n - 1, -1, -1):
-        path[t] = state
-        if not stayed[t, state]:
-            state = int(came_from[t])
-    return path
+    return cheapest_path(cost, SWITCH_COST)
 
 
 def assign(own: Features, other: Features, offsets_s: list[float], drift: float, forward: bool) -> np.ndarray:

@@ -26,6 +26,7 @@ from evidence import __version__, media
 from evidence.fingerprint import hash_file
 from evidence.progress import ProgressCallback, no_progress
 from evidence.subfingerprint import BAND_EDGES_HZ, FRAME_S, HOP_S, RATE_HZ, frame_time_s, subfingerprints
+from evidence.switching import cheapest_path
 from evidence.timecode import hms_ms
 
 MAX_OCCURRENCES = 16
@@ -167,24 +168,8 @@ def _bit_errors(original: np.ndarray, copy: np.ndarray, offsets: np.ndarray) -> 
 def best_path(cost: np.ndarray) -> np.ndarray:
     """Viterbi over the candidates plus one "not in the original" state (the last index), with
     SWITCH_COST for each change of state; returns the state of each frame."""
-    n, k = cost.shape
-    cost = np.hstack([cost, np.full((n, 1), UNMATCHED_COST, dtype=np.float32)])
-    total = np.zeros(k + 1)
-    stayed = np.zeros((n, k + 1), dtype=bool)
-    came_from = np.zeros(n, dtype=np.int64)
-    for t in range(n):
-        best = int(np.argmin(total))
-        switch = total[best] + SWITCH_COST
-        stayed[t] = total <= switch
-        came_from[t] = best
-        total = np.minimum(total, switch) + cost[t]
-    path = np.empty(n, dtype=np.int64)
-    state = int(np.argmin(total))
-    for t in range(n - 1, -1, -1):
-        path[t] = state
-        if not stayed[t, state]:
-            state = int(came_from[t])
-    return path
+    unmatched = np.full((cost.shape[0], 1), UNMATCHED_COST, dtype=np.float32)
+    return cheapest_path(np.hstack([cost, unmatched]), SWITCH_COST)
 
 
 def _runs(path: np.ndarray) -> list[tuple[int, int, int]]:
