@@ -142,7 +142,9 @@ def provenance_options(f):
         claimed_date_option,
         click.option("--claimed-place", help="Where the recording is said to have been made."),
         click.option("--transferred", help="How the recording reached you, e.g. 'AirDrop to the solicitor, 3 May'."),
-        click.option("--others-present", help="Who else was present at the recorded meeting, if known."),
+        click.option("--others-present", help="Who else was present at the recorded meeting, if known, e.g. "
+                     "\"Ms A (social worker), Mr B (IRO)\". Without --speakers, they and the person recording are "
+                     "the number of speakers."),
         click.option("--prepared-by", help="Who prepared this bundle."),
         click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="Text file of provenance notes (how it was received, who was present, ...)."),

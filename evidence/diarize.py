@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.util
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,9 +193,25 @@ def cluster(embeddings: np.ndarray, speakers: int | None) -> np.ndarray:
     return labels
 
 
+NOBODY = re.compile(r"(?:none|nobody|no one|no-one|n/a|-)", re.IGNORECASE)
+
+
+def count_present(others_present: str | None) -> int | None:
+    """How many people speak, from the provenance's "others present" ("Ms A (social worker), Mr B and
+    the child's aunt": 3) plus the person recording; None when no one is named. Names are separated
+    by commas, semicolons, new lines, "and" or "&" (outside brackets, where a role is given)."""
+    if not others_present:
+        return None
+    unbracketed = re.sub(r"\([^)]*\)", "", others_present)
+    names = [n.strip(" .") for n in re.split(r"[,;\n&]|\band\b", unbracketed)]
+    named = [n for n in names if n and not NOBODY.fullmatch(n)]
+    return len(named) + 1 if named else None
+
+
 def diarize(audio: Audio, transcript: Transcript, speakers: int | None = None,
-            progress: ProgressCallback = no_progress) -> Diarization:
-    """Speaker turns for the transcript's words; `speakers` fixes their number."""
+            progress: ProgressCallback = no_progress, speakers_from: str | None = None) -> Diarization:
+    """Speaker turns for the transcript's words; `speakers` fixes their number, and `speakers_from`
+    says where that number came from ("given", "others-present"), for the report."""
     if speakers is not None and speakers < 1:
         raise InputError("--speakers must be 1 or more")
     path = checkpoint_path()
@@ -216,14 +233,16 @@ def diarize(audio: Audio, transcript: Transcript, speakers: int | None = None,
     return Diarization(
         method=METHOD,
         model_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-        parameters={**PARAMETERS, "speakers_requested": speakers},
+        parameters={**PARAMETERS, "speakers_requested": speakers,
+                    **({"speakers_from": speakers_from} if speakers is not None and speakers_from else {})},
         speakers=[f"Speaker {n + 1}" for n in range(len(order))],
         turns=turns,
     )
 
 
 def label_speakers(audio: Audio, transcript: Transcript, enabled: bool = True, speakers: int | None = None,
-                   names: dict[str, str] | None = None, progress: ProgressCallback = no_progress) -> Transcript:
+                   names: dict[str, str] | None = None, progress: ProgressCallback = no_progress,
+                   speakers_from: str | None = None) -> Transcript:
     """The transcript with speaker turns and names, or with a note saying why it has none. Asking for
     a number of speakers or for names without the diarize extra is an error; the default (automatic)
     only notes its absence, so that a transcript is still produced."""
@@ -236,7 +255,7 @@ def label_speakers(audio: Audio, transcript: Transcript, enabled: bool = True, s
         if speakers or names:
             raise DiarizeUnavailable(MISSING_EXTRA)
         return dataclasses.replace(transcript, speakers_note=MISSING_EXTRA)
-    result = diarize(audio, transcript, speakers, progress)
+    result = diarize(audio, transcript, speakers, progress, speakers_from)
     unknown = sorted(set(names) - set(result.speakers))
     if unknown:
         raise InputError(f"--speaker-names: {', '.join(unknown)} not found; this transcript has "

@@ -59,7 +59,12 @@ def speakers_sentence(transcript, with_method: bool = True) -> str:
     if d is None:
         return f"Speakers are not labelled: {transcript.speakers_note or 'speaker labelling was not run'}."
     fixed = d.parameters.get("speakers_requested")
-    count = f"{len(d.speakers)} (as requested)" if fixed else f"{len(d.speakers)} (estimated automatically; often wrong)"
+    if fixed and d.parameters.get("speakers_from") == "others-present":
+        count = f"{len(d.speakers)} (the people named as present, plus the person recording)"
+    elif fixed:
+        count = f"{len(d.speakers)} (as requested)"
+    else:
+        count = f"{len(d.speakers)} (estimated automatically; often wrong)"
     named = ", ".join(f"{k} = {v}" for k, v in transcript.speaker_names.items())
     how = f"by voice ({d.method})" if with_method else "by comparing the voices"
     return (f"Speaker labels were assigned automatically {how}; number of speakers: {count}. "

@@ -104,8 +104,12 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
     transcript = None
     if options.transcribe is not None:
         transcript = timed("transcribe", transcribe, audio, options.transcribe, progress)
-        transcript = timed("speakers", diarize.label_speakers, audio, transcript, options.diarize, options.speakers,
-                           options.speaker_names, progress)
+        # Without a number given, the people named as present (and the one recording) are the count.
+        present = diarize.count_present(options.provenance.others_present) if options.speakers is None else None
+        speakers, speakers_from = ((options.speakers, "given") if options.speakers is not None else
+                                   (present, "others-present") if present else (None, None))
+        transcript = timed("speakers", diarize.label_speakers, audio, transcript, options.diarize, speakers,
+                           options.speaker_names, progress, speakers_from)
     figures, hum_track = [], None
     if options.analyse:
         findings, result = analysis.with_speech_context(findings, result, transcript)

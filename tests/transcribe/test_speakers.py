@@ -72,3 +72,30 @@ def test_names_reach_every_output(real_speech, tmp_path):
 def test_bad_speaker_options_are_usage_errors(fx, args, message):
     result = CliRunner().invoke(cli, ["transcribe", str(fx["speech"]), "-q", *args])
     assert result.exit_code == 2 and message in result.stderr
+
+
+@pytest.mark.parametrize("present, count", [
+    ("Ms A (social worker), Mr B (IRO) and the child's aunt", 4), ("Ms Jones; Mr Smith", 3), ("Sam & Alex", 3),
+    ("the social worker", 2), ("Ms A (team manager, children and families)", 2), ("none", None), ("", None),
+    (None, None)])
+def test_the_people_named_as_present_give_the_count(present, count):
+    assert diarize.count_present(present) == count
+
+
+def test_without_a_count_the_people_named_as_present_are_used_and_the_report_says_so(real_speech, tmp_path):
+    from evidence import pipeline
+    from evidence.exports import speakers_sentence
+    from evidence.report import Provenance
+
+    named = pipeline.RunOptions(analyse=False, provenance=Provenance(others_present="Ms A (social worker)"))
+    report = pipeline.run(real_speech / "sample.wav", named)
+    d = report.transcript.diarization
+    assert d.parameters["speakers_requested"] == 2 and d.parameters["speakers_from"] == "others-present"
+    assert d.speakers == ["Speaker 1", "Speaker 2"]
+    assert "the people named as present, plus the person recording" in speakers_sentence(report.transcript)
+    # A number given wins over the names.
+    given = pipeline.RunOptions(analyse=False, speakers=1, provenance=Provenance(others_present="Ms A, Mr B"))
+    transcript = pipeline.run(real_speech / "sample.wav", given).transcript
+    assert transcript.diarization.parameters["speakers_requested"] == 1
+    assert transcript.diarization.parameters["speakers_from"] == "given"
+    assert "as requested" in speakers_sentence(transcript)
