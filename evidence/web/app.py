@@ -26,6 +26,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from evidence import __version__, announcement, media, notice as notices, redact as redacting
 from evidence import align as aligning
@@ -83,6 +84,9 @@ NOTICE_FIELDS = ("parent_name", "recipient_name", "recipient_role", "meeting", "
                  "place", "other_reason", "sent", "children")
 NOTICE_TYPES = {"pdf": "application/pdf",
                 "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+MAX_NAME_CHARS = 100
+MAX_LINE_CHARS = 5000
+"""Longer than any speaker's name or transcript line; a longer one cannot be laid out in the bundle."""
 REDACTED_FILES = ("redaction.pdf", "redacted.wav", "transcript.txt", "redaction.json")
 """What evidence.redact writes, in the order the page lists it."""
 PROVENANCE_LABELS = {"case_ref": "Case reference", "exhibit": "Exhibit", "recorded_by": "Who recorded it",
@@ -200,8 +204,14 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         if request.url.path in TYPED_FORMS and not content_type.startswith("application/x-www-form-urlencoded"):
             raise HTTPException(415, "This form takes typed answers only, not files. Go back, reload the page and "
                                      "try again.")
-        if sent is None and content_type.startswith("multipart/form-data") and request.url.path in STREAMED_FORMS:
-            return
+        if content_type.startswith("multipart/form-data"):
+            if request.url.path not in STREAMED_FORMS:
+                # Only the forms with files send files: anything else would be spooled to disk before its
+                # token could be read.
+                raise HTTPException(415, "This form takes typed answers only, not files. Go back, reload the page "
+                                         "and try again.")
+            if sent is None:
+                return
         if sent is None and content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
             sent = str((await request.form()).get(TOKEN_FIELD, ""))
         cookie = request.cookies.get(TOKEN_COOKIE, "")
@@ -263,7 +273,7 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
                    values: dict[str, str] | None = None) -> HTMLResponse:
         jobs = [workers.checked(store, job) for job in store.all()]
         return page(request, "index.html", status_code, jobs=jobs, max_gb=max_upload_bytes / 1024**3,
-                    data_dir=None if error else data.absolute(), positions={j.id: workers.queue_position(store, j) for j in jobs},
+                    data_dir=None if error else data.absolute(), positions=workers.queue_positions(jobs),
                     error=error, values=values or {})
 
     def error_response(request: Request, status_code: int, message: str) -> Response:
@@ -369,15 +379,23 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         job_or_404(job_id)
         folder = job_dir(data, job_id)
         form = await request.form()
-        names = {k[len("name:"):]: str(v).strip() for k, v in form.items() if k.startswith("name:") and str(v).strip()}
-        # Names apply to the run's outputs and, when there is one, to the reviewed version.
-        for sub in ("out", "reviewed"):
-            if (folder / sub / "report.json").is_file():
-                try:
-                    report = renamed(load(folder / sub / "report.json"), names)
-                except EvidenceError as e:
-                    raise HTTPException(400, str(e)) from None
-                write_folder(folder / sub, artifacts(report))
+        names = {k[len("name:"):]: " ".join(str(v).split()) for k, v in form.items()
+                 if k.startswith("name:") and str(v).strip()}
+        if any(len(name) > MAX_NAME_CHARS for name in names.values()):
+            raise HTTPException(400, f"A speaker's name can be at most {MAX_NAME_CHARS} characters long.")
+
+        def rename() -> None:
+            # Names apply to the run's outputs and, when there is one, to the reviewed version.
+            for sub in ("out", "reviewed"):
+                if (folder / sub / "report.json").is_file():
+                    try:
+                        report = renamed(load(folder / sub / "report.json"), names)
+                    except EvidenceError as e:
+                        raise HTTPException(400, str(e)) from None
+                    write_folder(folder / sub, artifacts(report))
+
+        # Drawing the bundle takes seconds: off the event loop, so that other requests are answered meanwhile.
+        await run_in_threadpool(rename)
         return RedirectResponse(f"/jobs/{job_id}#transcript", status_code=303)
 
     @app.post("/jobs/{job_id}/corrections")
@@ -392,15 +410,23 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         rows = []
         for n, line in enumerate(automatic, 1):
             text = " ".join(str(form.get(f"text:{n}", line.text)).split())
-            speaker = str(form.get(f"speaker:{n}", line.speaker or "")).strip()
+            speaker = " ".join(str(form.get(f"speaker:{n}", line.speaker or "")).split())
+            if len(speaker) > MAX_NAME_CHARS or len(text) > MAX_LINE_CHARS:
+                raise HTTPException(400, f"Line {n} is too long to keep: a speaker's name can be at most "
+                                         f"{MAX_NAME_CHARS} characters and a line {MAX_LINE_CHARS}.")
             rows.append(txt_line(n, line.start_s, (f"{speaker}: " if speaker else "") + text))
-        corrected = folder / f"corrections-{len(list(folder.glob('corrections-*.txt'))) + 1}.txt"
-        write_file(corrected, ("\n".join(rows) + "\n").encode("utf-8"))
-        try:
-            reviewed = apply_corrections(report, corrected, str(form.get("reviewed_by", "")).strip() or None)
-        except EvidenceError as e:
-            raise HTTPException(400, str(e)) from None
-        write_folder(folder / "reviewed", artifacts(reviewed))
+        reviewed_by = " ".join(str(form.get("reviewed_by", "")).split())[:MAX_NAME_CHARS] or None
+
+        def review() -> None:
+            corrected = folder / f"corrections-{len(list(folder.glob('corrections-*.txt'))) + 1}.txt"
+            write_file(corrected, ("\n".join(rows) + "\n").encode("utf-8"))
+            try:
+                reviewed = apply_corrections(report, corrected, reviewed_by)
+            except EvidenceError as e:
+                raise HTTPException(400, str(e)) from None
+            write_folder(folder / "reviewed", artifacts(reviewed))
+
+        await run_in_threadpool(review)
         return RedirectResponse(f"/jobs/{job_id}#transcript", status_code=303)
 
     @app.post("/jobs/{job_id}/redact")
@@ -468,6 +494,9 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
             _keep(form.files["reference"], ref)
             try:
                 result = await run_in_threadpool(verify, rec, ref)
+            except (ValueError, RecursionError):  # a JSON file no report of this tool's could be
+                return page(request, "verify.html", 400, result=None,
+                            error=f"{ref.name} is not a report or bundle made by evidence.")
             except EvidenceError as e:
                 message = str(e).replace(f"{tmp}/", "")
                 return page(request, "verify.html", 400, result=None, error=message)
@@ -533,8 +562,8 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
                         headers={"Content-Disposition": f'attachment; filename="notice.{kind}"',
                                  "Cache-Control": "no-store"})
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
         return error_response(request, exc.status_code, exc.detail)
 
     @app.exception_handler(RequestValidationError)

@@ -132,11 +132,11 @@ async def receive_form(request: Request, folder: Path, file_fields: tuple[str, .
             part.out = None
             files[part.field] = ReceivedFile(part.filename, part.path, part.digest.hexdigest(), part.size)
 
-    parser = MultipartParser(boundary, {
-        "on_part_begin": on_part_begin, "on_part_data": on_part_data, "on_part_end": on_part_end,
-        "on_header_field": on_header_field, "on_header_value": on_header_value, "on_header_end": on_header_end,
-        "on_headers_finished": on_headers_finished})
     try:
+        parser = MultipartParser(boundary, {
+            "on_part_begin": on_part_begin, "on_part_data": on_part_data, "on_part_end": on_part_end,
+            "on_header_field": on_header_field, "on_header_value": on_header_value, "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished})
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()

@@ -130,9 +130,13 @@ def dispatch(store: JobStore, data: Path, max_workers: int) -> None:
 
 def queue_position(store: JobStore, job: Job) -> int | None:
     """1 for the next job to start, 2 for the one after it …; None for a job that is not waiting."""
-    if job.state != "waiting":
-        return None
-    return 1 + sum(other.state == "waiting" and other.created < job.created for other in store.all())
+    return queue_positions(store.all()).get(job.id) if job.state == "waiting" else None
+
+
+def queue_positions(jobs: list[Job]) -> dict[str, int]:
+    """Every waiting job's place in the queue, from one list of the jobs."""
+    waiting = sorted((j for j in jobs if j.state == "waiting"), key=lambda j: j.created)
+    return {job.id: n for n, job in enumerate(waiting, 1)}
 
 
 def _alive(pid: int) -> bool:

@@ -241,3 +241,52 @@ def test_in_short_tells_strong_traces_from_places_to_listen_to():
     assert text.startswith("In short: 1 strong trace of possible editing, at 00:01:03 (a passage that occurs twice)")
     assert "1 place worth listening to, at 00:00:10 (the background sound changes suddenly)" in text
     assert "None of these proves editing" in text
+
+
+def test_a_long_speaker_name_is_refused_plainly_and_changes_nothing(tmp_path, fx):
+    client = local_client(tmp_path)
+    job_id = _post(client, fx["speech"], "speech.wav", speakers="1")
+    assert wait_done(client, job_id)["state"] == "done"
+    before = (tmp_path / "jobs" / job_id / "out" / "report.json").read_bytes()
+    response = client.post(f"/jobs/{job_id}/speakers", data={"name:Speaker 1": "N" * 150_000},
+                           headers={"Accept": "text/html"})
+    assert response.status_code == 400 and "at most 100 characters" in response.text
+    response = client.post(f"/jobs/{job_id}/corrections", data={"speaker:1": "N" * 3000},
+                           headers={"Accept": "text/html"})
+    assert response.status_code == 400 and "too long to keep" in response.text
+    assert (tmp_path / "jobs" / job_id / "out" / "report.json").read_bytes() == before
+    assert not (tmp_path / "jobs" / job_id / "reviewed").exists()
+
+
+def test_files_sent_to_a_form_without_files_are_refused_before_they_are_read(tmp_path):
+    client = local_client(tmp_path)
+    response = client.post("/jobs/aaaaaaaaaaaa/redact", files={"x": ("big.bin", b"x" * 2_000_000)},
+                           headers={"Accept": "text/html"})
+    assert response.status_code == 415 and "typed answers only" in response.text
+    assert not any((tmp_path / "tmp").iterdir())
+
+
+def test_malformed_requests_get_pages_not_errors(tmp_path):
+    client = local_client(tmp_path)
+    long_boundary = client.post("/jobs", content=b"--x\r\n", headers={
+        "Content-Type": "multipart/form-data; boundary=" + "b" * 5000, "Accept": "text/html"})
+    assert long_boundary.status_code == 400 and "<html" in long_boundary.text
+    missing = client.get("/no/such/page", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and "<html" in missing.text and '{"detail"' not in missing.text
+    with open(tmp_path / "r.json", "w") as f:
+        f.write("[" * 200_000)
+    sample = Path(__file__).resolve().parents[1] / "data" / "real-speech" / "sample.wav"
+    with open(sample, "rb") as rec, open(tmp_path / "r.json", "rb") as ref:
+        response = client.post("/verify", files={"recording": ("a.wav", rec), "reference": ("r.json", ref)},
+                               headers={"Accept": "text/html"})
+    assert response.status_code == 400 and "is not a report or bundle made by evidence" in response.text
+
+
+def test_the_queue_position_of_many_waiting_jobs_is_counted_once(tmp_path):
+    store = JobStore(tmp_path / "jobs.sqlite")
+    made = [store.create(f"w{n}.wav", "0" * 64, 1, {}) for n in range(300)]
+    positions = workers.queue_positions(store.all())
+    assert [positions[j.id] for j in made[:3]] == [1, 2, 3] and positions[made[-1].id] == 300
+    started = time.time()
+    assert "waiting (300 in the queue)" in local_client(tmp_path).get("/").text
+    assert time.time() - started < 2.0
