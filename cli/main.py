@@ -663,6 +663,7 @@ def models_convert(model_dir, out):
                    "holds at 1 GiB each, up to the number of processors.")
 def serve(port, data_dir, max_upload_gb, workers):
     """A web page on this computer (127.0.0.1 only) for people who do not use a terminal."""
+    import secrets
     import socket
 
     import uvicorn
@@ -678,9 +679,12 @@ def serve(port, data_dir, max_upload_gb, workers):
         except OSError:
             raise click.ClickException(f"port {port} on 127.0.0.1 is in use; give another with --port") from None
         port = probe_socket.getsockname()[1]
-    app = create_app(data_dir, int(max_upload_gb * 1024**3), max_workers=workers)
+    # A new key each start: other accounts on this computer can reach 127.0.0.1, but not this terminal.
+    key = secrets.token_urlsafe(24)
+    app = create_app(data_dir, int(max_upload_gb * 1024**3), max_workers=workers, access_key=key)
     spool_uploads_in(data_dir)
-    click.echo(f"evidence is at http://127.0.0.1:{port}/  (data in {data_dir}; Ctrl+C stops it)")
+    click.echo(f"evidence is at http://127.0.0.1:{port}/?key={key}  (open this address; data in {data_dir}; "
+               "Ctrl+C stops it)")
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 

@@ -68,6 +68,13 @@ SECURITY_HEADERS = {
     # The browser keeps to the type given: an upload is never taken for a page or a script.
     "X-Content-Type-Options": "nosniff",
 }
+ACCESS_COOKIE = "evidence_access"
+ACCESS_PARAM = "key"
+NO_ACCESS = ("Open this page at the address `evidence serve` printed when it started (it ends in ?key=…): that "
+             "address, not this computer's other accounts, is what gives access to the examinations.")
+"""With an access key (as `evidence serve` always has), every request must carry it: other accounts on the
+same computer can reach 127.0.0.1 too, and the page token stops other web sites, not them. The key is in
+the address printed to the person who started the server, once; the page then keeps it in a cookie."""
 TOKEN_COOKIE = "evidence_token"
 TOKEN_FIELD = "csrf_token"
 TOKEN_HEADER = "X-CSRF-Token"
@@ -164,9 +171,11 @@ def _host_and_port(header: str) -> tuple[str, int | None] | None:
 
 
 def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
-               allowed_hosts: tuple[str, ...] = LOCAL_HOSTS, max_workers: int | None = None) -> FastAPI:
+               allowed_hosts: tuple[str, ...] = LOCAL_HOSTS, max_workers: int | None = None,
+               access_key: str | None = None) -> FastAPI:
     """The app over the data folder `data_dir`; `max_workers` examinations run at once (default: what the
-    machine's free memory holds, evidence.web.workers.default_workers), the rest wait in a queue."""
+    machine's free memory holds, evidence.web.workers.default_workers), the rest wait in a queue; with
+    `access_key`, only requests that carry it (ACCESS_COOKIE, set from `?key=` once) are answered."""
     data = Path(data_dir)
     # Recordings of children and families: the folders are their owner's alone, including ones an older
     # version made more open.
@@ -235,6 +244,16 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         served_port = (request.scope.get("server") or (None, None))[1]
         if host is None or host[0] not in allowed_hosts or host[1] not in (None, served_port):
             return Response("Refused: this server answers only on this machine's own address.", 403)
+        if access_key is not None:
+            given = request.query_params.get(ACCESS_PARAM)
+            if request.method == "GET" and given is not None and _same(given, access_key):
+                # Into a cookie, and out of the address bar and the browser's history.
+                response = RedirectResponse(request.url.path, status_code=303)
+                response.set_cookie(ACCESS_COOKIE, access_key, path="/", httponly=True, samesite="strict")
+                response.headers.update(SECURITY_HEADERS)
+                return response
+            if not _same(request.cookies.get(ACCESS_COOKIE, ""), access_key):
+                return Response(NO_ACCESS, 403, media_type="text/plain; charset=utf-8")
         origin = request.headers.get("origin")
         own = f"{request.url.scheme}://{request.headers.get('host')}"
         cross_site = request.headers.get("sec-fetch-site") == "cross-site"
@@ -586,6 +605,10 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         return response
 
     return app
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
 def _job_options(fields: dict[str, str]) -> dict[str, str]:

@@ -477,12 +477,16 @@ def test_serve_starts_again_at_once_on_the_port_it_just_left(tmp_path):
         server = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             deadline = time.time() + 60
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}") as browser:
+            # The address it prints carries this start's access key; without it the page is refused.
+            address = server.stdout.readline().split()[3]
+            assert address.startswith(f"http://127.0.0.1:{port}/?key="), address
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", follow_redirects=True) as browser:
                 while True:
                     assert server.poll() is None, (attempt, server.communicate())
                     assert time.time() < deadline, attempt
                     try:
-                        assert browser.get("/").status_code == 200
+                        assert browser.get("/").status_code == 403
+                        assert browser.get(address).status_code == 200
                         break
                     except httpx.TransportError:
                         time.sleep(0.1)
@@ -493,3 +497,19 @@ def test_serve_starts_again_at_once_on_the_port_it_just_left(tmp_path):
         finally:
             server.kill()
             server.communicate()
+
+
+def test_with_an_access_key_only_requests_that_carry_it_are_answered(tmp_path):
+    key = "k" * 32
+    client = TestClient(create_app(tmp_path, allowed_hosts=("testserver",), access_key=key))
+    for refused in (client.get("/"), client.get("/?key=wrong"), client.get("/static/app.css"),
+                    client.post("/jobs", data={"csrf_token": "x"})):
+        assert refused.status_code == 403 and "printed when it started" in refused.text
+    entered = client.get(f"/jobs?key={key}", follow_redirects=False)
+    assert entered.status_code == 303 and entered.headers["location"] == "/jobs"  # the key out of the address
+    cookie = entered.headers["set-cookie"]
+    assert cookie.startswith(f"evidence_access={key}") and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert client.get("/").status_code == 200 and "csrf_token" in client.get("/").text
+    # A page opened with the key sends it with every request from then on, as a browser keeps the cookie.
+    client.cookies.clear()
+    assert client.get("/").status_code == 403
