@@ -546,7 +546,7 @@ def _read(path: Path, role: str, progress: ProgressCallback, timings: dict[str, 
     before = _state(source, role, progress)
     audio, _ = media.decode_for_analysis(source, media.probe(source), tagged, rate_hz=RATE_HZ)
     timings[f"decode_{role}"] = round(time.perf_counter() - start, 3)
-    return source, before, audio.samples
+    return source, before, audio.samples[:]
 
 
 def _side(source: Path, before: tuple[str, int, int], samples: np.ndarray, f: Features, progress: ProgressCallback,

@@ -285,7 +285,7 @@ def _side(path: Path, role: str, progress: ProgressCallback, timings: dict[str, 
     audio, _ = media.decode_for_analysis(source, media.probe(source), tagged, rate_hz=RATE_HZ)
     timings[f"decode_{role}"] = round(time.perf_counter() - start, 3)
     start = time.perf_counter()
-    bits = subfingerprints(audio.samples)
+    bits = subfingerprints(audio.samples[:])
     timings[f"fingerprint_{role}"] = round(time.perf_counter() - start, 3)
     side = Side(path=str(source), name=source.name, sha256=sha256, duration_s=round(audio.duration_s, 3))
     return side, bits

@@ -12,7 +12,8 @@ mean embedding is subtracted from every chunk's (what all chunks share, the phon
 otherwise dominate: on the real call same-speaker chunks have cosine similarity 0.79 and
 different-speaker ones 0.73 before, 0.10 and -0.20 after). The chunks are then clustered by
 average-linkage agglomeration on cosine distance, cut at DISTANCE_THRESHOLD, or into exactly N
-clusters with --speakers N. Speakers are numbered in order of first speech.
+clusters with --speakers N (beyond MAX_CLUSTERED chunks, an evenly spaced sample is clustered and every
+chunk joins the nearest cluster). Speakers are numbered in order of first speech.
 
 The automatic number of speakers is not reliable (docs/transcript.md): give --speakers N when the number
 of people who spoke is known.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.util
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,11 +57,17 @@ TARGET_DBFS = -30.0
 BATCH = 64
 MEL_BLOCK_FRAMES = 30_000
 
+MAX_CLUSTERED = 3000
+"""Chunks clustered directly at most. Agglomeration holds a distance for every pair of chunks (36 MB
+for 3,000; 1.6 GB for the 20,000 of ten hours of talk), so beyond this an evenly spaced sample is
+clustered and every chunk joins the cluster whose mean voice is nearest."""
+
+
 PARAMETERS = {
     "window_s": WINDOW_S, "hop_s": HOP_S, "pause_s": PAUSE_S, "chunk_s": CHUNK_S,
     "distance_threshold": DISTANCE_THRESHOLD, "linkage": "average", "metric": "cosine", "centred": True,
     "mel_bands": MEL_BANDS, "mel_window_s": MEL_WINDOW_S, "mel_hop_s": MEL_HOP_S,
-    "target_dbfs": TARGET_DBFS, "max_speakers": MAX_SPEAKERS,
+    "target_dbfs": TARGET_DBFS, "max_speakers": MAX_SPEAKERS, "max_clustered": MAX_CLUSTERED,
 }
 MISSING_EXTRA = ("speaker labels need the diarize extra (torch, librosa and resemblyzer's checkpoint): "
                  "run scripts/install.sh, or pip install 'recording-evidence[diarize]'")
@@ -109,24 +117,29 @@ def _encoder(path: Path):
     return model.eval()
 
 
-def _mel(samples: np.ndarray, gain: float) -> np.ndarray:
-    """(frames, 40) mel power of `samples * gain`, as Resemblyzer computed it for training (librosa,
-    centred frames with zero padding), computed MEL_BLOCK_FRAMES at a time: librosa's STFT of a whole
-    hour would hold about 0.9 GB at once."""
+def _mel(samples: np.ndarray, gain: float, first: int, stop: int) -> np.ndarray:
+    """(stop - first, 40) mel power of `samples * gain` for frames first..stop-1, as Resemblyzer
+    computed it for training (librosa, centred frames with zero padding), MEL_BLOCK_FRAMES at a time.
+    Only the frames asked for are read and transformed: a whole recording's would grow with its length
+    (576 MB for ten hours)."""
     import librosa
 
     n_fft, hop = int(RATE_HZ * MEL_WINDOW_S), int(RATE_HZ * MEL_HOP_S)
-    frames = 1 + len(samples) // hop
-    out = np.empty((frames, MEL_BANDS), dtype=np.float32)
-    for f0 in range(0, frames, MEL_BLOCK_FRAMES):
-        f1 = min(frames, f0 + MEL_BLOCK_FRAMES)
+    out = np.empty((stop - first, MEL_BANDS), dtype=np.float32)
+    for f0 in range(first, stop, MEL_BLOCK_FRAMES):
+        f1 = min(stop, f0 + MEL_BLOCK_FRAMES)
         lo, hi = f0 * hop - n_fft // 2, (f1 - 1) * hop + n_fft - n_fft // 2
-        block = samples[max(lo, 0) : min(hi, len(samples))].astype(np.float32) * gain
-        block = np.pad(block, (max(0, -lo), max(0, hi - len(samples))))
+        block = samples[max(lo, 0) : max(0, min(hi, len(samples)))].astype(np.float32) * gain
+        block = np.pad(block, (max(0, -lo), hi - lo - max(0, -lo) - len(block)))
         mel = librosa.feature.melspectrogram(y=block, sr=RATE_HZ, n_fft=n_fft, hop_length=hop,
                                              n_mels=MEL_BANDS, center=False)
-        out[f0:f1] = mel.T
+        out[f0 - first : f1 - first] = mel.T
     return out
+
+
+def _rms(samples: np.ndarray, block: int = 1 << 20) -> float:
+    total = sum(float(np.sum(np.square(samples[i : i + block], dtype=np.float64))) for i in range(0, len(samples), block))
+    return float(np.sqrt(total / max(len(samples), 1)))
 
 
 @dataclass(frozen=True)
@@ -146,33 +159,48 @@ def chunks(transcript: Transcript) -> list[Chunk]:
     return out
 
 
+def _window_starts(c: Chunk, frames: int, mel_frames: int) -> np.ndarray:
+    """First mel frame of each WINDOW_S window every HOP_S across the chunk, kept inside the recording."""
+    centre_s = np.arange(c.start_s, max(c.end_s, c.start_s + 1e-3), HOP_S) + HOP_S / 2
+    centre_s = np.clip(centre_s, c.start_s, c.end_s)
+    first = np.round(centre_s / MEL_HOP_S).astype(int) - frames // 2
+    return np.minimum(np.maximum(first, 0), max(mel_frames - frames, 0))
+
+
 def _embed_chunks(audio: Audio, spans: list[Chunk], progress: ProgressCallback) -> np.ndarray:
+    """Each chunk's voice: the normalised mean embedding of its windows. The windows' mel frames are
+    computed chunk by chunk and embedded BATCH at a time, so memory stays flat with length."""
     import torch
 
-    rms = float(np.sqrt(np.mean(np.square(audio.samples, dtype=np.float64)))) or 1e-9
-    mel = _mel(audio.samples, 10 ** ((TARGET_DBFS - 20 * np.log10(rms)) / 20))
+    gain = 10 ** ((TARGET_DBFS - 20 * np.log10(_rms(audio.samples) or 1e-9)) / 20)
     frames = int(round(WINDOW_S / MEL_HOP_S))
+    mel_frames = 1 + len(audio.samples) // int(RATE_HZ * MEL_HOP_S)
+    starts = [_window_starts(c, frames, mel_frames) for c in spans]
+    total = sum(len(s) for s in starts)
     model = _encoder(checkpoint_path())
-    windows, owner = [], []
-    for n, c in enumerate(spans):
-        centre_s = np.arange(c.start_s, max(c.end_s, c.start_s + 1e-3), HOP_S) + HOP_S / 2
-        centre_s = np.clip(centre_s, c.start_s, c.end_s)
-        for t in centre_s:
-            first = int(round(t / MEL_HOP_S)) - frames // 2
-            first = min(max(first, 0), max(len(mel) - frames, 0))
-            piece = mel[first : first + frames]
-            if len(piece) < frames:
-                piece = np.pad(piece, ((0, frames - len(piece)), (0, 0)))
-            windows.append(piece)
-            owner.append(n)
-    embeds = np.empty((len(windows), 256), dtype=np.float32)
+    sums = np.zeros((len(spans), 256), dtype=np.float64)
+    counts = np.array([len(s) for s in starts])
+
+    def windows():
+        for n, first in enumerate(starts):
+            lo, hi = int(first.min()), min(int(first.max()) + frames, mel_frames)
+            mel = _mel(audio.samples, gain, lo, hi)
+            for f in first.tolist():
+                piece = mel[f - lo : f - lo + frames]
+                yield n, piece if len(piece) == frames else np.pad(piece, ((0, frames - len(piece)), (0, 0)))
+
+    done, batch = 0, []
     with torch.inference_mode():
-        for start in range(0, len(windows), BATCH):
-            batch = torch.from_numpy(np.stack(windows[start : start + BATCH]))
-            embeds[start : start + len(batch)] = model(batch).numpy()
-            progress("speakers", start + len(batch), len(windows))
-    owner = np.array(owner)
-    means = np.stack([embeds[owner == n].mean(axis=0) for n in range(len(spans))])
+        for item in itertools.chain(windows(), [None]):
+            if item is not None:
+                batch.append(item)
+            if batch and (len(batch) == BATCH or item is None):
+                embeds = model(torch.from_numpy(np.stack([piece for _, piece in batch]))).numpy()
+                np.add.at(sums, [n for n, _ in batch], embeds)
+                done += len(batch)
+                batch = []
+                progress("speakers", done, total)
+    means = (sums / counts[:, None]).astype(np.float32)
     return means / np.linalg.norm(means, axis=1, keepdims=True)
 
 
@@ -184,13 +212,18 @@ def cluster(embeddings: np.ndarray, speakers: int | None) -> np.ndarray:
         return np.zeros(len(embeddings), dtype=int)
     centred = embeddings - embeddings.mean(axis=0)
     centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-9)
-    tree = linkage(centred, method="average", metric="cosine")
+    sample = np.linspace(0, len(centred) - 1, min(len(centred), MAX_CLUSTERED)).round().astype(int)
+    tree = linkage(centred[sample], method="average", metric="cosine")
     if speakers:
-        return fcluster(tree, t=speakers, criterion="maxclust") - 1
-    labels = fcluster(tree, t=DISTANCE_THRESHOLD, criterion="distance") - 1
-    if labels.max() + 1 > MAX_SPEAKERS:
-        labels = fcluster(tree, t=MAX_SPEAKERS, criterion="maxclust") - 1
-    return labels
+        labels = fcluster(tree, t=speakers, criterion="maxclust") - 1
+    else:
+        labels = fcluster(tree, t=DISTANCE_THRESHOLD, criterion="distance") - 1
+        if labels.max() + 1 > MAX_SPEAKERS:
+            labels = fcluster(tree, t=MAX_SPEAKERS, criterion="maxclust") - 1
+    if len(sample) == len(centred):
+        return labels
+    means = np.stack([centred[sample][labels == k].mean(axis=0) for k in range(labels.max() + 1)])
+    return np.argmax(centred @ (means / np.linalg.norm(means, axis=1, keepdims=True)).T, axis=1)
 
 
 NOBODY = re.compile(r"(?:none|nobody|no one|no-one|n/a|-)", re.IGNORECASE)

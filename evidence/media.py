@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import ffmpeg
 import numpy as np
@@ -82,11 +82,70 @@ class MediaInfo:
         return next(s for s in self.streams if s.index == self.audio_stream_index)
 
 
+class SampleFile:
+    """Decoded samples kept in an unnamed temporary file (float32, native order) and read a slice at a
+    time, so that a recording of any length never sits in memory whole (ten hours at 16 kHz would be
+    2.3 GB). Indexing and slicing behave as on a one-dimensional float32 array and return arrays; a
+    slice is read from the file each time it is asked for. Nothing converts the whole of it to an array
+    implicitly: a caller that needs every sample at once asks for `[:]`.
+
+    The file has no name in any folder (it is gone when this object is, or the process ends), lives in
+    the temporary folder (TMPDIR), and is readable only by this user."""
+
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, file, count: int):
+        self._file = file
+        self._count = count
+
+    @classmethod
+    def written(cls, blocks: Iterable[np.ndarray]) -> SampleFile:
+        """A new SampleFile holding `blocks` one after another (each converted to float32)."""
+        out = tempfile.TemporaryFile(prefix="evidence-samples-")
+        count = 0
+        for block in blocks:
+            out.write(np.asarray(block, dtype=np.float32).tobytes())
+            count += len(block)
+        out.flush()
+        return cls(out, count)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self._count)
+            if step != 1:
+                raise IndexError("a SampleFile is read in contiguous slices (step 1)")
+            return self._read(start, max(start, stop))
+        index = int(key)
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(f"sample {key} is outside 0..{self._count - 1}")
+        return self._read(index, index + 1)[0]
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("the decoded samples are read in slices (samples[a:b]), not as one array")
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        out = np.empty(stop - start, dtype=self.dtype)
+        view = memoryview(out).cast("B")
+        fd, offset, done = self._file.fileno(), start * self.dtype.itemsize, 0
+        while done < len(view):  # pread is positionless, so threads may read at once
+            got = os.preadv(fd, [view[done:]], offset + done)
+            if got == 0:
+                raise OSError(f"the decoded audio's temporary file ended at byte {offset + done}")
+            done += got
+        return out
+
+
 @dataclass(frozen=True)
 class Audio:
-    """The analysed audio stream as mono float32 samples in [-1, 1] at `sample_rate_hz`."""
+    """The analysed audio stream as mono float32 samples in [-1, 1] at `sample_rate_hz`: an array, or
+    (from `decode_for_analysis`) a SampleFile read in slices."""
 
-    samples: np.ndarray
+    samples: np.ndarray | SampleFile
     sample_rate_hz: int
 
     @property
@@ -311,38 +370,51 @@ class PcmDecoder:
 def decode_for_analysis(
     path: Path, info: MediaInfo, progress: ProgressCallback = no_progress, rate_hz: int = ANALYSIS_RATE_HZ
 ) -> tuple[Audio, MediaInfo]:
-    """Decode the analysed stream to mono float32 at `rate_hz` (default ANALYSIS_RATE_HZ), held once in memory.
+    """Decode the analysed stream to mono float32 at `rate_hz` (default ANALYSIS_RATE_HZ) into a
+    temporary file, a block at a time: memory stays flat however long the recording is.
 
-    Returns the audio and `info` completed with the decoded duration and ffmpeg's messages. A file
-    whose decoding stops short of its declared duration with decoder errors is refused as damaged.
+    Returns the audio (a SampleFile) and `info` completed with the decoded duration and ffmpeg's
+    messages. A file whose decoding stops short of its declared duration with decoder errors is
+    refused as damaged.
     """
     decoder = PcmDecoder(path, info.audio_stream_index, "f32le", rate_hz, 1)
     expected_s = info.audio_stream.duration_s or info.container_duration_s or 0.0
-    samples = np.empty(int(expected_s * rate_hz) + rate_hz, dtype=np.float32)
-    filled = 0
+    out = tempfile.TemporaryFile(prefix="evidence-decoded-")
+    filled = non_finite = 0
     pending = b""
-    for block in decoder.blocks():
-        block = pending + block
-        usable = len(block) - len(block) % 4
-        chunk = np.frombuffer(block[:usable], dtype=np.float32)
-        pending = block[usable:]
-        if filled + len(chunk) > len(samples):
-            samples = np.resize(samples, max(2 * len(samples), filled + len(chunk)))
-        samples[filled : filled + len(chunk)] = chunk
-        filled += len(chunk)
-        progress("decode", filled / rate_hz, expected_s)
+    try:
+        for block in decoder.blocks():
+            block = pending + block
+            usable = len(block) - len(block) % 4
+            chunk = np.frombuffer(block[:usable], dtype="<f4")
+            pending = block[usable:]
+            bad = ~np.isfinite(chunk)
+            if bad.any():
+                # A float file can hold NaN or infinity, which no microphone records and every measure would carry.
+                chunk = np.where(bad, np.float32(0), chunk)
+                non_finite += int(bad.sum())
+            out.write(chunk.astype(np.float32, copy=False).tobytes())
+            filled += len(chunk)
+            progress("decode", filled / rate_hz, expected_s)
+        out.flush()
+    except OSError as e:
+        out.close()
+        raise InputError(f"{path}: the decoded audio could not be written to the temporary folder "
+                         f"{tempfile.gettempdir()} ({e.strerror or e}); set TMPDIR to a folder with room") from None
+    except BaseException:
+        out.close()
+        raise
     if filled == 0:
+        out.close()
         raise InputError(f"{path}: the audio stream decodes to no samples")
     messages = list(decoder.messages)
-    non_finite = ~np.isfinite(samples[:filled])
-    if non_finite.any():
-        # A float file can hold NaN or infinity, which no microphone records and every measure would carry.
-        samples[:filled][non_finite] = 0.0
-        messages.append(f"{int(non_finite.sum())} decoded samples were not finite numbers (NaN or infinity) and "
+    if non_finite:
+        messages.append(f"{non_finite} decoded samples were not finite numbers (NaN or infinity) and "
                         "were analysed as 0")
-    audio = Audio(samples=samples[:filled], sample_rate_hz=rate_hz)
+    audio = Audio(samples=SampleFile(out, filled), sample_rate_hz=rate_hz)
     decoded_s = audio.duration_s
     if decoder.messages and expected_s and decoded_s < expected_s - TRUNCATION_TOLERANCE_S:
+        out.close()
         raise InputError(
             f"{path}: truncated or damaged: the container declares {expected_s:.1f} s of audio but only "
             f"{decoded_s:.1f} s could be decoded ({_ffmpeg_reason(chr(10).join(decoder.messages), path)})"

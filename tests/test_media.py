@@ -27,9 +27,9 @@ def test_decode_gives_mono_16k_float_of_the_right_length(fx):
     info = media.probe(fx["speech"])
     audio, decoded = media.decode_for_analysis(fx["speech"], info)
     assert audio.sample_rate_hz == 16000
-    assert audio.samples.dtype == np.float32
+    assert audio.samples[:].dtype == np.float32
     assert decoded.decoded_duration_s == pytest.approx(info.container_duration_s, abs=0.01)
-    assert 0.01 < np.abs(audio.samples).max() <= 1.0
+    assert 0.01 < np.abs(audio.samples[:]).max() <= 1.0
 
 
 def test_decode_in_small_blocks_gives_the_same_samples(fx):
@@ -37,7 +37,7 @@ def test_decode_in_small_blocks_gives_the_same_samples(fx):
     whole, _ = media.decode_for_analysis(fx["speech_m4a"], info)
     decoder = media.PcmDecoder(fx["speech_m4a"], info.audio_stream_index, "f32le", 16000, 1)
     pieces = b"".join(decoder.blocks(block_bytes=4099))
-    assert np.array_equal(np.frombuffer(pieces, np.float32), whole.samples)
+    assert np.array_equal(np.frombuffer(pieces, np.float32), whole.samples[:])
 
 
 @pytest.mark.parametrize("name", ["speech_flac", "speech_m4a", "speech_mp3", "speech_ogg", "speech_webm",
@@ -49,7 +49,7 @@ def test_phone_and_web_formats_decode_to_the_same_length(fx, name):
     # Lossy encoders pad by up to a few tens of ms; the video fixture's audio is cut near its 2 s picture.
     expected = info.audio_stream.duration_s if name == "video_audio" else reference
     assert decoded.decoded_duration_s == pytest.approx(expected, abs=0.1)
-    assert np.abs(audio.samples).max() > 0.05
+    assert np.abs(audio.samples[:]).max() > 0.05
 
 
 @pytest.mark.parametrize(
@@ -106,3 +106,25 @@ def test_container_layout_of_mp4_and_wav(fx):
     data = wav.layout[-1]
     assert data.offset + data.size == fx["speech"].stat().st_size == wav.size_bytes
     assert media.probe(fx["speech_mp3"]).layout == []
+
+
+def test_sample_file_reads_slices_like_an_array():
+    x = np.arange(10_000, dtype=np.float32) / 10_000
+    samples = media.SampleFile.written([x[:3000], x[3000:]])
+    assert len(samples) == len(x)
+    assert np.array_equal(samples[:], x)
+    assert np.array_equal(samples[2990:3010], x[2990:3010])
+    assert np.array_equal(samples[-5:], x[-5:])
+    assert samples[-1] == x[-1] and samples[4321] == x[4321]
+    assert len(samples[20_000:30_000]) == 0
+    with pytest.raises(IndexError):
+        samples[10_000]
+    with pytest.raises(IndexError):
+        samples[::2]
+    with pytest.raises(TypeError):
+        np.asarray(samples)  # never the whole recording by accident
+
+
+def test_decoded_audio_is_read_from_a_file_not_held(fx):
+    audio, _ = media.decode_for_analysis(fx["speech"], media.probe(fx["speech"]))
+    assert isinstance(audio.samples, media.SampleFile)

@@ -20,11 +20,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage
 
 from evidence.detectors import Context, info_when_frequent
-from evidence.detectors.bands import agreeing, band_levels_db, regions
+from evidence.detectors.bands import agreeing, band_levels_db, regions, sliding_median
 from evidence.media import Audio
 from evidence.report import Finding
 
@@ -105,8 +104,7 @@ def measure_steps(levels_db: np.ndarray, index: np.ndarray) -> Steps | None:
     count = len(index)
     if count < 4 * k + 1:
         return None
-    windows = sliding_window_view(levels_db[index], k, axis=0)       # (starts, bands, k)
-    medians = np.median(windows, axis=2)                              # (starts, bands)
+    medians = sliding_median(levels_db[index], k)                     # (starts, bands)
     # Pauses: runs of quiet frames with at most `join_quiet_frames` other frames between them.
     pause = np.concatenate([[0], np.cumsum(np.diff(index) > PARAMETERS["join_quiet_frames"] + 1)])
     first_of_pause = np.searchsorted(pause, np.arange(pause[-1] + 2))            # first quiet frame of each pause

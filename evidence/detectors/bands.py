@@ -4,6 +4,7 @@ by the background, ENF and bandwidth tests."""
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from evidence.media import Audio
 
@@ -26,6 +27,16 @@ def band_levels_db(audio: Audio, bands_hz: list[tuple[float, float]], frame_s: f
     if not out:
         return np.zeros((0, len(bands_hz)))
     return 10 * np.log10(np.concatenate(out) + 1e-20)
+
+
+def sliding_median(x: np.ndarray, k: int, ignore_nan: bool = False, block: int = 32768) -> np.ndarray:
+    """Median of each run of `k` consecutive entries of `x` along axis 0 (len(x) - k + 1 of them; NaN
+    entries left out with `ignore_nan`), `block` runs at a time: a median copies its windows, which
+    for the whole of a long recording at once would grow with its length."""
+    windows = sliding_window_view(x, k, axis=0)
+    median = np.nanmedian if ignore_nan else np.median
+    parts = [median(windows[i : i + block], axis=-1) for i in range(0, len(windows), block)]
+    return np.concatenate(parts) if parts else np.zeros((0,) + x.shape[1:])
 
 
 def regions(mask: np.ndarray, join_gap: int = 0) -> list[tuple[int, int]]:

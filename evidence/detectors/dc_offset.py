@@ -32,13 +32,21 @@ PARAMETERS = {
 }
 
 
+BLOCKS_AT_A_TIME = 4096
+"""Blocks measured at a time, so memory stays flat with length."""
+
+
 def block_means(samples: np.ndarray, block_samples: int) -> np.ndarray:
     """Mean of each whole block of samples; NaN for blocks that are mostly exact zeros."""
     usable = len(samples) // block_samples * block_samples
-    blocks = samples[:usable].reshape(-1, block_samples)
-    means = blocks.mean(axis=1, dtype=np.float64)
-    means[np.count_nonzero(blocks, axis=1) < block_samples / 2] = np.nan
-    return means
+    span = BLOCKS_AT_A_TIME * block_samples
+    parts = []
+    for offset in range(0, usable, span):
+        blocks = samples[offset : min(usable, offset + span)].reshape(-1, block_samples)
+        means = blocks.mean(axis=1, dtype=np.float64)
+        means[np.count_nonzero(blocks, axis=1) < block_samples / 2] = np.nan
+        parts.append(means)
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def side_medians(means: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -26,8 +26,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import ndimage, signal
 
 from evidence.detectors import Context, whole_file_finding
-from evidence.detectors.bands import agreeing, regions
-from evidence.media import Audio
+from evidence.detectors.bands import agreeing, regions, sliding_median
+from evidence.media import Audio, SampleFile
 from evidence.report import Finding
 
 NAME = "enf"
@@ -80,18 +80,21 @@ class Hum:
         return self.grid_hz * self.harmonic
 
 
-def to_work_rate(audio: Audio) -> np.ndarray:
-    """Low-pass and decimate to `work_rate_hz` in blocks: memory stays flat with length."""
+def to_work_rate(audio: Audio) -> SampleFile:
+    """Low-pass and decimate to `work_rate_hz` in blocks, into a SampleFile (float32): memory stays flat
+    with length (ten hours at 1 kHz would be 288 MB as float64)."""
     rate = audio.sample_rate_hz
     step = rate // PARAMETERS["work_rate_hz"]
     sos = signal.butter(8, PARAMETERS["lowpass_hz"], fs=rate, output="sos")
-    state = np.zeros((sos.shape[0], 2))
     block = step * 65536
-    out = []
-    for offset in range(0, len(audio.samples), block):
-        filtered, state = signal.sosfilt(sos, audio.samples[offset : offset + block].astype(np.float64), zi=state)
-        out.append(filtered[::step].copy())  # a copy: a strided view would keep the whole block alive
-    return np.concatenate(out) if out else np.zeros(0)
+
+    def decimated():
+        state = np.zeros((sos.shape[0], 2))
+        for offset in range(0, len(audio.samples), block):
+            filtered, state = signal.sosfilt(sos, audio.samples[offset : offset + block].astype(np.float64), zi=state)
+            yield filtered[::step]
+
+    return SampleFile.written(decimated())
 
 
 def find_hum(work: np.ndarray) -> list[Hum]:
@@ -119,7 +122,8 @@ def find_hum(work: np.ndarray) -> list[Hum]:
     ratios = {key: np.empty(len(starts)) for key in bands}
     for first in range(0, len(starts), 256):  # 256 segments at a time: memory stays flat with length
         chunk = starts[first : first + 256]
-        power = np.abs(np.fft.rfft(work[chunk[:, None] + np.arange(nperseg)[None, :]] * window, axis=1)) ** 2
+        piece = work[int(chunk[0]) : int(chunk[-1]) + nperseg].astype(np.float64)
+        power = np.abs(np.fft.rfft(piece[(chunk - chunk[0])[:, None] + np.arange(nperseg)[None, :]] * window, axis=1)) ** 2
         for key, (band, reference) in bands.items():
             peak, floor = power[:, band].max(axis=1), np.median(power[:, reference], axis=1)
             ratios[key][first : first + len(chunk)] = 10 * np.log10(np.maximum(peak, 1e-30) / np.maximum(floor, 1e-30))
@@ -133,22 +137,29 @@ def find_hum(work: np.ndarray) -> list[Hum]:
     return best
 
 
-def phasors(work: np.ndarray, frequency_hz: float) -> np.ndarray:
+FILTFILT_MARGIN_S = 30.0
+"""Signal filtered either side of each block, then dropped: the band-pass filter's response has
+died away (it decays in well under a second) long before, so blocks give what filtering the whole
+recording at once gives, to rounding."""
+
+
+def phasors(work: np.ndarray | SampleFile, frequency_hz: float) -> np.ndarray:
     """Complex amplitude of the hum at `frequency_hz` per frame: its phase relative to a steady
     oscillator at that frequency, and its level."""
     rate = PARAMETERS["work_rate_hz"]
     half = PARAMETERS["bandpass_half_width_hz"]
     sos = signal.butter(2, [frequency_hz - half, frequency_hz + half], "bandpass", fs=rate, output="sos")
-    band = signal.sosfiltfilt(sos, work)
     frame = int(PARAMETERS["frame_s"] * rate)
-    frames = len(band) // frame
+    frames = len(work) // frame
+    margin = int(FILTFILT_MARGIN_S * rate)
     out = np.empty(frames, dtype=np.complex128)
-    block_frames = 4096  # mixed down a block at a time: no whole-length complex arrays
+    block_frames = 4096  # filtered and mixed down a block at a time: memory stays flat with length
     for first in range(0, frames, block_frames):
         last = min(frames, first + block_frames)
+        lo, hi = max(0, first * frame - margin), min(len(work), last * frame + margin)
+        band = signal.sosfiltfilt(sos, work[lo:hi].astype(np.float64))[first * frame - lo : last * frame - lo]
         t = np.arange(first * frame, last * frame) / rate
-        mixed = band[first * frame : last * frame] * np.exp(-2j * np.pi * frequency_hz * t)
-        out[first:last] = mixed.reshape(-1, frame).mean(axis=1) * 2
+        out[first:last] = (band * np.exp(-2j * np.pi * frequency_hz * t)).reshape(-1, frame).mean(axis=1) * 2
     return out
 
 
@@ -163,6 +174,10 @@ def frame_snr_db(work: np.ndarray, frequency_hz: float, hum_phasors: np.ndarray)
     with np.errstate(divide="ignore", invalid="ignore"):
         snr = 10 * np.log10(hum / side)
     return np.where((side > 1e-24) & (hum > 1e-24), snr, np.nan)
+
+
+BOUNDS_AT_A_TIME = 32768
+"""Frame boundaries measured at a time, so memory stays flat with length."""
 
 
 class Boundaries(NamedTuple):
@@ -196,28 +211,28 @@ def phase_jumps(p: np.ndarray, snr_db: np.ndarray, window: int, gap: int) -> Bou
     turn = np.where(lag != 0, np.angle(lag), np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a window without two clear frames in a row
-        rate = np.nan_to_num(np.nanmedian(sliding_window_view(turn, window - 1), axis=1))
+        rate = np.nan_to_num(sliding_median(turn, window - 1, ignore_nan=True))
+        # A side's ratio is the median of its frames' ratios: the band-pass filter's ringing carries a
+        # few frames of hum past its end, which a ratio of summed powers would let dominate.
+        side_snr = sliding_median(snr_db, window, ignore_nan=True)  # a window of digital silence: no ratio
+    side_snr = np.where(np.isfinite(side_snr), side_snr, -np.inf)
     windows = sliding_window_view(p, window)                            # windows[s] = p[s : s + window]
     clear_share = sliding_window_view(clear, window).mean(axis=1)
     steps = np.arange(window)
-    bounds = np.arange(window + gap, n - window - gap + 1)
-    first_left, first_right = bounds - gap - window, bounds + gap
-    left, right = windows[first_left], windows[first_right]
-    at_left = (left * np.exp(1j * rate[first_left][:, None] * (window + gap - steps)[None, :])).sum(axis=1)
-    at_right = (right * np.exp(-1j * rate[first_right][:, None] * (gap + steps)[None, :])).sum(axis=1)
-    magnitude_left, magnitude_right = np.abs(left).sum(axis=1), np.abs(right).sum(axis=1)
-    out_jump[bounds] = np.angle(at_right * np.conj(at_left))
-    out_consistency[bounds] = np.minimum(np.abs(at_left) / np.maximum(magnitude_left, 1e-30),
-                                         np.abs(at_right) / np.maximum(magnitude_right, 1e-30))
-    # A side's ratio is the median of its frames' ratios: the band-pass filter's ringing carries a
-    # few frames of hum past its end, which a ratio of summed powers would let dominate.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a window of digital silence: no ratio
-        side_snr = np.nanmedian(sliding_window_view(snr_db, window), axis=1)
-    side_snr = np.where(np.isfinite(side_snr), side_snr, -np.inf)
-    out_snr[bounds] = np.minimum(side_snr[first_left], side_snr[first_right])
-    out_clear[bounds] = np.minimum(clear_share[first_left], clear_share[first_right])
-    out_rotation[bounds] = np.angle(np.exp(1j * (rate[first_right] - rate[first_left])))
+    all_bounds = np.arange(window + gap, n - window - gap + 1)
+    for first in range(0, len(all_bounds), BOUNDS_AT_A_TIME):  # each side's window copied a block at a time
+        bounds = all_bounds[first : first + BOUNDS_AT_A_TIME]
+        first_left, first_right = bounds - gap - window, bounds + gap
+        left, right = windows[first_left], windows[first_right]
+        at_left = (left * np.exp(1j * rate[first_left][:, None] * (window + gap - steps)[None, :])).sum(axis=1)
+        at_right = (right * np.exp(-1j * rate[first_right][:, None] * (gap + steps)[None, :])).sum(axis=1)
+        magnitude_left, magnitude_right = np.abs(left).sum(axis=1), np.abs(right).sum(axis=1)
+        out_jump[bounds] = np.angle(at_right * np.conj(at_left))
+        out_consistency[bounds] = np.minimum(np.abs(at_left) / np.maximum(magnitude_left, 1e-30),
+                                             np.abs(at_right) / np.maximum(magnitude_right, 1e-30))
+        out_snr[bounds] = np.minimum(side_snr[first_left], side_snr[first_right])
+        out_clear[bounds] = np.minimum(clear_share[first_left], clear_share[first_right])
+        out_rotation[bounds] = np.angle(np.exp(1j * (rate[first_right] - rate[first_left])))
     return Boundaries(out_jump, out_consistency, out_snr, out_clear, out_rotation)
 
 
@@ -242,8 +257,9 @@ def hum_signal(audio: Audio) -> HumSignal:
     if not hums:
         return HumSignal(None, np.zeros(0, dtype=np.complex128), np.zeros(0), np.zeros(0))
     frame = int(PARAMETERS["frame_s"] * PARAMETERS["work_rate_hz"])
-    usable = len(work) // frame * frame
-    power = np.mean(work[:usable].reshape(-1, frame) ** 2, axis=1)
+    usable, span = len(work) // frame * frame, frame * 8192
+    power = np.concatenate([np.mean(work[i : min(usable, i + span)].astype(np.float64).reshape(-1, frame) ** 2, axis=1)
+                            for i in range(0, usable, span)] or [np.zeros(0)])
     followed = []
     for hum in sorted(hums, key=lambda h: h.harmonic):
         p = phasors(work, hum.frequency_hz)
@@ -331,6 +347,22 @@ def _phase_jumps(hum: Hum, b: Boundaries, valid: np.ndarray, threshold_rad: floa
     return findings
 
 
+def _quiet_window_snr(level_db: np.ndarray, long_floor: np.ndarray, snr_db: np.ndarray, w: int,
+                      first: int) -> np.ndarray:
+    """The median ratio of the quiet frames of the windows of `w` frames starting at first ..
+    first + BOUNDS_AT_A_TIME - 1 (NaN where too few are quiet to judge); see _presence_changes."""
+    stop = min(len(snr_db), first + BOUNDS_AT_A_TIME + w - 1)
+    levels = sliding_window_view(level_db[first:stop], w)
+    own_floor = np.percentile(levels, 20, axis=1)[:, None]
+    cap = sliding_window_view(long_floor[first:stop], w) + PARAMETERS["max_above_long_floor_db"]
+    quiet = levels <= np.minimum(own_floor, cap) + PARAMETERS["quiet_margin_db"]
+    windows = np.where(quiet, sliding_window_view(snr_db[first:stop], w), np.nan)
+    judged = np.isfinite(windows).mean(axis=1) >= PARAMETERS["min_quiet_share"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # windows with no quiet frame: not judged
+        return np.where(judged, np.nanmedian(windows, axis=1), np.nan)
+
+
 def _presence_changes(hum: Hum, level_db: np.ndarray, snr_db: np.ndarray, found: list[Finding], common: dict,
                       gap: int) -> list[Finding]:
     """Where the hum is clearly there on one side of a boundary and absent on the other. Each side is
@@ -347,15 +379,8 @@ def _presence_changes(hum: Hum, level_db: np.ndarray, snr_db: np.ndarray, found:
     level_db = level_db[:n]
     long_floor = ndimage.percentile_filter(level_db, 20, size=int(round(PARAMETERS["quiet_floor_window_s"] / frame_s)),
                                            mode="nearest")
-    levels = sliding_window_view(level_db, w)
-    own_floor = np.percentile(levels, 20, axis=1)[:, None]
-    cap = sliding_window_view(long_floor, w) + PARAMETERS["max_above_long_floor_db"]
-    quiet = levels <= np.minimum(own_floor, cap) + PARAMETERS["quiet_margin_db"]
-    windows = np.where(quiet, sliding_window_view(snr_db, w), np.nan)
-    judged = np.isfinite(windows).mean(axis=1) >= PARAMETERS["min_quiet_share"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # windows with no quiet frame: not judged
-        clear = np.where(judged, np.nanmedian(windows, axis=1), np.nan)
+    clear = np.concatenate([_quiet_window_snr(level_db, long_floor, snr_db, w, first)
+                            for first in range(0, n - w + 1, BOUNDS_AT_A_TIME)])
     bounds = np.arange(w + gap, n - w - gap + 1)
     before, after = clear[bounds - gap - w], clear[bounds + gap]
     present, absent = PARAMETERS["present_snr_db"], PARAMETERS["absent_snr_db"]

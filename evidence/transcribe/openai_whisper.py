@@ -2,9 +2,9 @@
 `--engine openai-whisper` (the `openai` extra). It never downloads: the model is either a checkpoint
 made by `evidence models convert` (loaded with `whisper.load_model(path)`) or a CTranslate2 model
 folder (the bundled tiny.en by default) converted in memory. Voice activity comes from faster-whisper's
-Silero VAD: each stretch of speech (stretches less than MERGE_GAP_S apart joined) is transcribed on its
-own, so that both engines skip the same non-speech. (openai-whisper's own `clip_timestamps` was tried
-and did not finish on speech-60 s silence-speech.)
+Silero VAD: each stretch of speech (stretches less than MERGE_GAP_S apart joined, within pieces of
+about `chunk_s`) is transcribed on its own, so that both engines skip the same non-speech.
+(openai-whisper's own `clip_timestamps` was tried and did not finish on speech-60 s silence-speech.)
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from evidence.media import Audio
 from evidence.progress import ProgressCallback, no_progress
 from evidence.report import ModelInfo, Segment, Transcript, Word
 from evidence.transcribe import convert
+from evidence.transcribe.faster_whisper import cut_points
 from evidence.transcribe.models import BUNDLED_MODEL_NAME, bundled_model_path, resolve_model
 
 ENGINE = "openai-whisper"
@@ -68,17 +69,26 @@ def load(model_path: str | None):
     return model.eval(), info
 
 
-def speech_stretches(audio: Audio) -> list[tuple[int, int]]:
-    """(start, end) sample indices of speech by Silero VAD, stretches closer than MERGE_GAP_S joined."""
+def pieces(audio: Audio, options) -> list[tuple[int, int]]:
+    """(start, end) sample indices of the pieces transcribed: pieces of about `chunk_s` cut in pauses
+    (as the faster-whisper engine cuts them), and within each, with `vad_filter`, the stretches of
+    speech by Silero VAD, stretches closer than MERGE_GAP_S joined. Piece by piece, so that neither the
+    voice detector nor Whisper ever holds the whole recording."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    merged: list[tuple[int, int]] = []
-    for span in get_speech_timestamps(audio.samples, VadOptions()):
-        if merged and span["start"] - merged[-1][1] < MERGE_GAP_S * audio.sample_rate_hz:
-            merged[-1] = (merged[-1][0], span["end"])
-        else:
-            merged.append((span["start"], span["end"]))
-    return merged
+    cuts = cut_points(audio.samples, audio.sample_rate_hz, options.chunk_s, options.cut_search_s, options.cut_frame_s)
+    if not options.vad_filter:
+        return list(zip(cuts, cuts[1:]))
+    out: list[tuple[int, int]] = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        merged: list[tuple[int, int]] = []
+        for span in get_speech_timestamps(audio.samples[lo:hi], VadOptions()):
+            if merged and span["start"] - merged[-1][1] < MERGE_GAP_S * audio.sample_rate_hz:
+                merged[-1] = (merged[-1][0], span["end"])
+            else:
+                merged.append((span["start"], span["end"]))
+        out += [(lo + start, lo + end) for start, end in merged]
+    return out
 
 
 def _segment(s: dict, offset_s: float) -> Segment:
@@ -98,7 +108,7 @@ def transcribe(audio: Audio, options, progress: ProgressCallback = no_progress) 
     model, model_info = load(options.model_dir)
     torch.set_num_threads(options.cpu_threads)
     language = options.language or (None if model.is_multilingual else "en")
-    stretches = speech_stretches(audio) if options.vad_filter else [(0, len(audio.samples))]
+    stretches = pieces(audio, options)
     progress("transcribe", 0.0, audio.duration_s)
     segments: list[Segment] = []
     detected = language
@@ -118,7 +128,7 @@ def transcribe(audio: Audio, options, progress: ProgressCallback = no_progress) 
     progress("transcribe", audio.duration_s, audio.duration_s)
     recorded = dataclasses.asdict(options)
     recorded.update(temperature=list(options.temperature), model_dir=model_info.path, language=detected,
-                    compute_type="float32", chunk_s=None)
+                    compute_type="float32")
     return Transcript(
         engine=ENGINE,
         engine_version=f"openai-whisper {whisper.__version__}, torch {torch.__version__}",

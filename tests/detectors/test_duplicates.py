@@ -90,7 +90,7 @@ def test_unedited_meeting_gives_nothing(meeting):
 
 
 def test_passage_pasted_later_is_found_at_both_places(meeting):
-    y = meeting["audio"].samples.copy()
+    y = meeting["audio"].samples[:]
     start_s, length_s, later_s = 12.0, 3.0, 20.0
     a, d = int(start_s * RATE), int(length_s * RATE)
     y[a + int(later_s * RATE) : a + int(later_s * RATE) + d] = y[a : a + d]
@@ -127,7 +127,7 @@ def test_noise_digital_silence_and_steady_hum_give_nothing(tmp_path):
 
 
 def test_a_word_said_again_is_shorter_than_the_minimum(meeting, monkeypatch):
-    y = meeting["audio"].samples.copy()
+    y = meeting["audio"].samples[:]
     # A 0.3 s word inside an utterance, pasted into a pause more than a second later.
     s0, s1 = next(s for s, following in zip(meeting["speech"], meeting["speech"][1:])
                   if s[1] - s[0] > 1.5 and following[0] - s[1] > 0.6)
