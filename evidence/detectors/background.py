@@ -109,22 +109,42 @@ def measure_steps(levels_db: np.ndarray, index: np.ndarray) -> Steps | None:
     pause = np.concatenate([[0], np.cumsum(np.diff(index) > PARAMETERS["join_quiet_frames"] + 1)])
     first_of_pause = np.searchsorted(pause, np.arange(pause[-1] + 2))            # first quiet frame of each pause
     positions = np.arange(k, count - k + 1)
-    a2_start = first_of_pause[pause[positions + k - 1] + 1]                      # the pause after A1
-    b2_end = first_of_pause[pause[positions - k]] - 1                            # the last frame of the pause before B1
+    usable = (positions + 2 * k <= count) & (positions - 2 * k >= 0)
+    near = np.where(usable, medians[positions, 0] - medians[positions - k, 0], 0.0)
+    across = (index[positions] - index[positions - 1] > 1) & usable
+    changes = np.abs(near[across if across.any() else slice(None)])
     # In a recording whose pauses all share one background, the next windows of quiet frames will
     # do (a muted or replaced pause is one pause); where pauses differ, the windows beyond speech.
-    adjacent_a2, adjacent_b2 = np.minimum(positions + k, count - k), np.maximum(positions - 2 * k, 0)
+    beyond_speech = bool(np.percentile(changes, 90) > PARAMETERS["steady_pauses_db"])
+    lasting = np.concatenate([_lasting(medians, index, pause, first_of_pause, positions[i : i + BOUNDARIES_AT_A_TIME],
+                                       beyond_speech)
+                              for i in range(0, len(positions), BOUNDARIES_AT_A_TIME)])
+    # The recording's own variation, measured across speech (where quiet frames either side are not
+    # neighbours): a phone's gain control sets the background of each pause by the word before it.
+    spread = float(1.4826 * np.median(changes))
+    threshold = max(PARAMETERS["change_db"], PARAMETERS["noise_factor"] * spread)
+    return Steps(positions, medians[positions - k], medians[positions], lasting, threshold, spread)
+
+
+BOUNDARIES_AT_A_TIME = 32768
+"""Boundaries compared at a time in measure_steps, so memory stays flat with length."""
+
+
+def _lasting(medians: np.ndarray, index: np.ndarray, pause: np.ndarray, first_of_pause: np.ndarray,
+             positions: np.ndarray, beyond_speech: bool) -> np.ndarray:
+    """measure_steps' lasting steps (boundaries, bands) for some of its boundaries."""
+    k = PARAMETERS["quiet_frames_each_side"]
+    count = len(index)
     usable = (positions + 2 * k <= count) & (positions - 2 * k >= 0)
     b1, a1 = medians[positions - k], medians[positions]
-    near = np.where(usable[:, None], a1 - b1, 0.0)
-    across = (index[positions] - index[positions - 1] > 1) & usable
-    changes = np.abs(near[across if across.any() else slice(None), 0])
-    if np.percentile(changes, 90) > PARAMETERS["steady_pauses_db"]:
+    if beyond_speech:
+        a2_start = first_of_pause[pause[positions + k - 1] + 1]                  # the pause after A1
+        b2_end = first_of_pause[pause[positions - k]] - 1                        # the last frame of the pause before B1
         beyond = (a2_start + k <= count) & (b2_end - k + 1 >= 0)
         usable &= beyond
         a2_at, b2_at = np.where(beyond, a2_start, 0), np.where(beyond, b2_end - k + 1, 0)
     else:
-        a2_at, b2_at = adjacent_a2, adjacent_b2
+        a2_at, b2_at = np.minimum(positions + k, count - k), np.maximum(positions - 2 * k, 0)
     a2, b2 = medians[np.minimum(a2_at, len(medians) - 1)], medians[b2_at]
     span_s = (index[np.minimum(a2_at + k - 1, count - 1)] - index[b2_at]) * PARAMETERS["frame_s"]
     usable &= span_s <= PARAMETERS["max_span_s"]
@@ -132,18 +152,14 @@ def measure_steps(levels_db: np.ndarray, index: np.ndarray) -> Steps | None:
     # Overall, and each band's change beyond the overall one in the same pair of windows (its colour).
     lasting = np.concatenate([agreeing(*[d[:, :1] for d in pairs]),
                               agreeing(*[d[:, 1:] - d[:, :1] for d in pairs])], axis=1)
-    lasting = np.where(usable[:, None], lasting, 0.0)
-    # The recording's own variation, measured across speech (where quiet frames either side are not
-    # neighbours): a phone's gain control sets the background of each pause by the word before it.
-    spread = float(1.4826 * np.median(changes))
-    threshold = max(PARAMETERS["change_db"], PARAMETERS["noise_factor"] * spread)
-    return Steps(positions, b1, a1, lasting, threshold, spread)
+    return np.where(usable[:, None], lasting, 0.0)
 
 
 def detect(audio: Audio, ctx: Context) -> list[Finding]:
     frame_s = PARAMETERS["frame_s"]
     bands = [tuple(PARAMETERS["band_hz"])] + [tuple(b) for b in PARAMETERS["shape_bands_hz"]]
-    levels = band_levels_db(audio, bands, frame_s)
+    # float32: the steps measured are whole dB, and ten hours of frames in float64 would be 45 MB a copy.
+    levels = band_levels_db(audio, bands, frame_s).astype(np.float32)
     index = quiet_frames(levels[:, 0])
     steps = measure_steps(levels, index)
     if steps is None:

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from evidence.detectors import Context
-from evidence.detectors.bands import regions
+from evidence.detectors.bands import regions, sliding_median
 from evidence.media import Audio
 from evidence.report import Finding
 
@@ -52,11 +52,10 @@ def block_means(samples: np.ndarray, block_samples: int) -> np.ndarray:
 def side_medians(means: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Median of the `k` block means before and after each boundary (boundary j is before block j,
     for j = k .. len - k); NaN where fewer than half of a side's blocks could be measured."""
-    windows = sliding_window_view(means, k)
-    counted = np.isfinite(windows).sum(axis=1) >= k / 2
+    counted = sliding_window_view(np.isfinite(means), k).sum(axis=1) >= k / 2
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN side: handled by `counted`
-        medians = np.where(counted, np.nanmedian(windows, axis=1), np.nan)
+        medians = np.where(counted, sliding_median(means, k, ignore_nan=True), np.nan)
     return medians[: len(means) - 2 * k + 1], medians[k:]
 
 
