@@ -100,6 +100,7 @@ PARAMETERS = {
     "waveform_band_hz": [300.0, 3400.0],
     "waveform_search_s": 0.024,
     "waveform_chunk_s": 0.25,
+    "waveform_shift_s": 20.0,
     "min_waveform_correlation": 0.8,
     "concern_length_s": 1.5,
     "concern_waveform_correlation": 0.9,
@@ -405,10 +406,10 @@ def _repeating(found: list[dict]) -> list[bool]:
 
 def waveform_correlation(audio: Audio, first_s: float, second_s: float, length_s: float) -> tuple[float, float]:
     """How alike the two places' waveforms are: both band-passed to `waveform_band_hz`, the second
-    shifted to the sample that matches best within `waveform_search_s` of `second_s`, then the median
-    over `waveform_chunk_s` pieces of their normalised correlation (1: the same samples; a copy
-    re-encoded by a lossy codec about 0.8-1; two different sounds, even the same words said twice,
-    far less). Returns (correlation, the second place's start in seconds at the best shift)."""
+    shifted to the sample that matches best within `waveform_search_s` of `second_s` (over the first
+    `waveform_shift_s`), then the median over `waveform_chunk_s` pieces of their normalised
+    correlation (1: the same samples; a copy re-encoded by a lossy codec about 0.8-1; two different
+    sounds, even the same words said twice, far less). Returns (correlation, the second place's start in seconds at the best shift)."""
     rate, x = audio.sample_rate_hz, audio.samples
     search = int(round(PARAMETERS["waveform_search_s"] * rate))
     margin = search + int(0.01 * rate)  # room for the filter's edges
@@ -419,9 +420,14 @@ def waveform_correlation(audio: Audio, first_s: float, second_s: float, length_s
     sos = signal.butter(4, PARAMETERS["waveform_band_hz"], "bandpass", fs=rate, output="sos")
     first = signal.sosfiltfilt(sos, x[a0 - margin : a0 + n + margin].astype(np.float64))[margin:-margin]
     second = signal.sosfiltfilt(sos, x[b0 - margin : b0 + n + margin].astype(np.float64))[margin - search : -(margin - search) or None]
-    products = signal.correlate(second, first, mode="valid", method="fft")
-    energies = np.convolve(second**2, np.ones(n), mode="valid")
-    normalised = products / np.sqrt(np.sum(first**2) * energies + 1e-30)
+    # The best shift is found on the first `waveform_shift_s` (a copy is shifted as a whole): over a
+    # whole long passage the correlation's transforms would grow with it (500 MB for 60 s).
+    m = min(n, int(PARAMETERS["waveform_shift_s"] * rate))
+    head, around = first[:m], second[: m + 2 * search]
+    products = signal.correlate(around, head, mode="valid", method="fft")
+    power = np.concatenate(([0.0], np.cumsum(around**2)))
+    energies = power[m:] - power[:-m]  # each shift's energy over the head's length
+    normalised = products / np.sqrt(np.sum(head**2) * np.maximum(energies, 0) + 1e-30)
     shift = int(np.argmax(normalised))
     aligned = second[shift : shift + n]
     size = max(1, int(PARAMETERS["waveform_chunk_s"] * rate))
