@@ -124,12 +124,22 @@ def _evidence(*args):
                             stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible)
 
 
+def _wait_until_working(proc: subprocess.Popen, timeout_s: float = 60.0) -> None:
+    """Until the command has started ffmpeg (its imports done, the examination under way), then a
+    moment more: a fixed wait was at times still inside Python's start-up on a loaded machine."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + timeout_s
+    while proc.poll() is None and time.monotonic() < deadline and not children.read_text().split():
+        time.sleep(0.05)
+    time.sleep(0.5)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_a_run_stopped_midway_leaves_no_output(long_recording, tmp_path, sig):
     before = _sha256(long_recording)
     out = tmp_path / "out"
     proc = _evidence("analyse", long_recording, "-q", "-o", out / "report.json")
-    time.sleep(2.0)
+    _wait_until_working(proc)
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode != 0

@@ -5,6 +5,7 @@ compare finds exactly the replaced stretch, and every bad input is one line with
 import hashlib
 import json
 import os
+import re
 import wave
 
 import numpy as np
@@ -111,7 +112,10 @@ def test_the_record_and_transcript_hold_no_content(by_words):
     for name in ("redaction.json", "transcript.txt"):
         assert NAME.lower() not in (out / name).read_text().lower()
     masked = (out / "transcript.txt").read_text()
-    assert "to [redacted] before" in masked and "report" in masked
+    # Masked words are those whose middle lies in a toned stretch; the stretch is widened to 1.2 s, so
+    # the word before the name may be toned too (Whisper timed "to" as 1.44-2.18 s, the stretch 1.81-3.01
+    # s on one machine), but not the words further out.
+    assert re.search(r"report (to )?\[redacted\] before", masked), masked
 
 
 def test_the_pdf_names_the_original_by_sha256(by_words, named):
