@@ -1,15 +1,16 @@
 """Peak memory and wall time of `evidence analyse` and `evidence run` on long recordings (issue 17:
 memory flat with length).
 
-    .venv/bin/python bench/long_memory.py [--hours 0.1667 1 10] [--commands analyse run] [--workdir DIR]
+    .venv/bin/python bench/long_memory.py [--hours 0.1667 1 10] [--commands analyse run]
+        [--kind call-loop|noise-hum] [--workdir DIR]
 
-Each recording is made once in `--workdir` (kept for reruns): the bundled call (samples/call.m4a, 30 s
-of two people on a phone line) looped to the length, with pink room noise and a faint 50 Hz mains hum
-that never repeat, saved as AAC-LC 64 kbit/s at 48 kHz mono, as a phone saves a long meeting. The
-loop repeats the same words every 30 s, which the duplicate-passage test passes over (values that
-occur too often are not matched), so the figures are of a recording full of speech, not of a test
-that has found a thousand repeats. Each command runs as a subprocess under /usr/bin/time -v; the
-script prints Markdown for docs/performance.md.
+Each recording is made once in `--workdir` (kept for reruns). `--kind call-loop` (the default): the
+bundled call (samples/call.m4a, 30 s of two people on a phone line) looped to the length, with pink
+room noise and a faint 50 Hz mains hum that never repeat, saved as AAC-LC 64 kbit/s at 48 kHz mono, as
+a phone saves a long meeting. The duplicated-passage test finds the loop's repeats, as it should (2,069
+at ten hours), which makes this a slow, hard case. `--kind noise-hum`: pink noise with the hum, 8 kHz
+WAV, nothing repeating. Each command runs as a subprocess under /usr/bin/time -v; the script prints
+Markdown for docs/performance.md.
 """
 
 from __future__ import annotations
@@ -48,6 +49,23 @@ def long_recording(hours: float, out: Path) -> Path:
     return out
 
 
+def noise_recording(hours: float, out: Path) -> Path:
+    """`hours` of pink noise with a faint 50 Hz hum, 8 kHz 16-bit WAV: no speech, nothing repeats (as
+    tests/test_long_memory.py makes its two hours)."""
+    if out.exists():
+        return out
+    seconds = hours * 3600
+    partial = out.with_suffix(".partial.wav")
+    subprocess.run([
+        "ffmpeg", "-nostdin", "-v", "error", "-y",
+        "-f", "lavfi", "-i", f"anoisesrc=color=pink:amplitude=0.05:sample_rate=8000:seed=5:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=50:sample_rate=8000:duration={seconds}",
+        "-filter_complex", "[1:a]volume=0.01[h];[0:a][h]amix=inputs=2:normalize=0[m]",
+        "-map", "[m]", "-c:a", "pcm_s16le", str(partial)], check=True)
+    partial.rename(out)
+    return out
+
+
 def measured(command: list[str]) -> tuple[float, float]:
     """Wall seconds and peak resident MB of one command run under /usr/bin/time -v."""
     done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
@@ -63,6 +81,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hours", type=float, nargs="+", default=[1 / 6, 1.0, 10.0])
     parser.add_argument("--commands", nargs="+", choices=["analyse", "run"], default=["analyse", "run"])
+    parser.add_argument("--kind", choices=["call-loop", "noise-hum"], default="call-loop",
+                        help="the looped call (speech, AAC) or pink noise with hum (WAV)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "evidence-long")
     args = parser.parse_args()
     if not Path("/usr/bin/time").exists():
@@ -71,7 +91,8 @@ def main() -> None:
     evidence = str(Path(sys.executable).with_name("evidence"))
     rows = []
     for hours in args.hours:
-        path = long_recording(hours, args.workdir / f"call-loop-{hours * 60:g}min.m4a")
+        path = (long_recording(hours, args.workdir / f"call-loop-{hours * 60:g}min.m4a") if args.kind == "call-loop"
+                else noise_recording(hours, args.workdir / f"noise-hum-{hours * 60:g}min.wav"))
         for name in args.commands:
             outdir = args.workdir / f"out-{name}-{hours * 60:g}min"
             command = ([evidence, "analyse", str(path), "-q", "--json"] if name == "analyse" else
