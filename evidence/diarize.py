@@ -22,6 +22,7 @@ of people who spoke is known.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib.util
 import itertools
@@ -95,6 +96,7 @@ def available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("torch", "librosa"))
 
 
+@functools.cache
 def _encoder(path: Path):
     import torch
     from torch import nn
@@ -115,6 +117,15 @@ def _encoder(path: Path):
     state = torch.load(path, map_location="cpu", weights_only=True)["model_state"]
     model.load_state_dict({k: v for k, v in state.items() if not k.startswith("similarity_")})
     return model.eval()
+
+
+def prepare() -> None:
+    """Import torch and librosa and load the encoder now (seconds of start-up), so that a caller can do
+    it while other work runs; does nothing when the diarize extra is missing."""
+    if available():
+        import librosa.feature  # noqa: F401  (its import is most of that start-up)
+
+        _encoder(checkpoint_path())
 
 
 def _mel(samples: np.ndarray, gain: float, first: int, stop: int) -> np.ndarray:

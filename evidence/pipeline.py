@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -60,6 +61,28 @@ def tool_info() -> ToolInfo:
     )
 
 
+class Background:
+    """`fn()` run on a daemon thread; `result()` waits for it and returns its value or raises its error.
+    A daemon thread, so that an interrupted run exits at once instead of waiting for it."""
+
+    def __init__(self, fn):
+        self._value, self._error = None, None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn) -> None:
+        try:
+            self._value = fn()
+        except BaseException as e:  # re-raised in the caller's thread by result()
+            self._error = e
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: ProgressCallback = no_progress) -> Report:
     timings: dict[str, float] = {}
 
@@ -86,8 +109,8 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         audio, info = timed("decode", media.decode_for_analysis, source, info, progress)
         prints = prints_future.result()
 
-    hum = timed("hum_search", enf.hum_signal, audio) if options.analyse else None
-    if options.analyse:
+    def integrity():
+        hum = timed("hum_search", enf.hum_signal, audio)
         context = Context(
             media=info,
             claimed_date=options.provenance.claimed_date,
@@ -97,19 +120,27 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
             hum=hum,
             source=source,
         )
-        findings, result = timed("analyse", analysis.analyse, audio, context, progress)
-    else:
-        findings, result = [], Analysis(tests=[], conclusion="The integrity analysis was not run.")
+        return hum, *timed("analyse", analysis.analyse, audio, context, progress)
 
+    # The integrity tests run while Whisper transcribes: Whisper's decoder leaves a core mostly idle
+    # on a two-core machine (114% CPU for faster-whisper alone on a 10-minute meeting).
+    analysing = Background(integrity) if options.analyse else None
     transcript = None
     if options.transcribe is not None:
+        preparing = Background(diarize.prepare) if options.diarize else None
         transcript = timed("transcribe", transcribe, audio, options.transcribe, progress)
+        if preparing:
+            preparing.result()
         # Without a number given, the people named as present (and the one recording) are the count.
         present = diarize.count_present(options.provenance.others_present) if options.speakers is None else None
         speakers, speakers_from = ((options.speakers, "given") if options.speakers is not None else
                                    (present, "others-present") if present else (None, None))
         transcript = timed("speakers", diarize.label_speakers, audio, transcript, options.diarize, speakers,
                            options.speaker_names, progress, speakers_from)
+    if analysing:
+        hum, findings, result = analysing.result()
+    else:
+        hum, findings, result = None, [], Analysis(tests=[], conclusion="The integrity analysis was not run.")
     figures, hum_track = [], None
     if options.analyse:
         findings, result = analysis.with_speech_context(findings, result, transcript)

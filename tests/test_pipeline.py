@@ -54,3 +54,16 @@ def test_findings_are_placed_in_the_transcript(fx):
     assert [p["t_s"] for p in silence.details["speech_context"]] == [silence.start_s, silence.end_s]
     assert "In the transcript it falls" in silence.explanation
     assert any(t.name == "speech-context" and t.ran for t in report.analysis.tests)
+
+
+def test_background_work_returns_its_value_and_raises_its_error_in_the_caller():
+    from evidence.errors import InputError
+    from evidence.pipeline import Background
+
+    assert Background(lambda: 42).result() == 42
+
+    def fails():
+        raise InputError("bad exemplar")
+
+    with pytest.raises(InputError, match="bad exemplar"):
+        Background(fails).result()

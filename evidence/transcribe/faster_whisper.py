@@ -14,6 +14,9 @@ from evidence.transcribe.models import resolve_model
 from evidence.transcribe.options import TranscribeOptions
 
 ENGINE = "faster-whisper"
+SENTENCE_END = (".", "?", "!")
+SPLIT_GAP_S = 1.0
+"""A batched segment is split where a word ends a sentence or the next word starts this long after it."""
 
 
 def cut_points(samples: np.ndarray, rate_hz: int, chunk_s: float, search_s: float, frame_s: float) -> list[int]:
@@ -34,10 +37,10 @@ def cut_points(samples: np.ndarray, rate_hz: int, chunk_s: float, search_s: floa
 
 
 def _load(model_path: str, options: TranscribeOptions):
-    from faster_whisper import WhisperModel
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
 
     try:
-        return WhisperModel(
+        model = WhisperModel(
             model_path,
             device="cpu",
             compute_type=options.compute_type,
@@ -46,6 +49,7 @@ def _load(model_path: str, options: TranscribeOptions):
         )
     except (RuntimeError, ValueError, OSError) as e:
         raise InputError(f"{model_path}: the Whisper model could not be loaded ({e})") from None
+    return model, (BatchedInferencePipeline(model) if options.batch_size else None)
 
 
 def _segment(s, offset_s: float) -> Segment:
@@ -64,6 +68,32 @@ def _segment(s, offset_s: float) -> Segment:
     )
 
 
+def sentences(segment: Segment) -> list[Segment]:
+    """A batched segment (up to 30 s of voice activity) as sentence-sized segments, for lines a reader
+    can follow: split after a word that ends a sentence, or where the next word starts SPLIT_GAP_S or
+    more after it. Each part keeps the segment's avg_logprob, no_speech_prob and compression_ratio: they
+    belong to Whisper's decoding window, which the sequential decoder shares among its segments too."""
+    groups: list[list[Word]] = []
+    for w in segment.words:
+        last = groups[-1][-1] if groups else None
+        if last and not last.text.rstrip().endswith(SENTENCE_END) and w.start_s - last.end_s < SPLIT_GAP_S:
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+    if len(groups) < 2:
+        return [segment]
+    return [
+        dataclasses.replace(
+            segment,
+            start_s=segment.start_s if n == 0 else words[0].start_s,
+            end_s=segment.end_s if n == len(groups) - 1 else words[-1].end_s,
+            text="".join(w.text for w in words).strip(),
+            words=words,
+        )
+        for n, words in enumerate(groups)
+    ]
+
+
 def transcribe(
     audio: Audio, options: TranscribeOptions = TranscribeOptions(), progress: ProgressCallback = no_progress
 ) -> Transcript:
@@ -71,7 +101,8 @@ def transcribe(
     import faster_whisper
 
     model_info = resolve_model(options.model_dir)
-    model = _load(model_info.path, options)
+    model, batched = _load(model_info.path, options)
+    batch = {"batch_size": options.batch_size} if batched else {}
     language = options.language or (None if model.model.is_multilingual else "en")
     segments = []
     detected_language = language
@@ -79,7 +110,7 @@ def transcribe(
     progress("transcribe", 0.0, audio.duration_s)
     for start, end in zip(cuts, cuts[1:]):
         offset_s = start / audio.sample_rate_hz
-        pieces, info = model.transcribe(
+        pieces, info = (batched or model).transcribe(
             audio.samples[start:end],
             language=detected_language,
             beam_size=options.beam_size,
@@ -90,11 +121,12 @@ def transcribe(
             compression_ratio_threshold=options.compression_ratio_threshold,
             log_prob_threshold=options.log_prob_threshold,
             no_speech_threshold=options.no_speech_threshold,
+            **batch,
         )
         # A multilingual model detects the language once, from the first piece.
         detected_language = info.language
         for s in pieces:
-            segments.append(_segment(s, offset_s))
+            segments += sentences(_segment(s, offset_s)) if batched else [_segment(s, offset_s)]
             progress("transcribe", offset_s + s.end, audio.duration_s)
     progress("transcribe", audio.duration_s, audio.duration_s)
     recorded = dataclasses.asdict(options)

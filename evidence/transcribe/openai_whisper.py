@@ -129,6 +129,8 @@ def transcribe(audio: Audio, options, progress: ProgressCallback = no_progress) 
     recorded = dataclasses.asdict(options)
     recorded.update(temperature=list(options.temperature), model_dir=model_info.path, language=detected,
                     compute_type="float32")
+    # openai-whisper decodes one window at a time; faster-whisper's batching has no counterpart here.
+    del recorded["batch_size"]
     return Transcript(
         engine=ENGINE,
         engine_version=f"openai-whisper {whisper.__version__}, torch {torch.__version__}",

@@ -37,3 +37,6 @@ class TranscribeOptions:
     chunk_s: float = 300.0
     cut_search_s: float = 30.0
     cut_frame_s: float = 0.5
+    batch_size: int = 8
+    """faster-whisper only: 0 decodes Whisper's 30 s windows one after another, conditioned on
+    nothing; N > 0 decodes the voice-activity stretches N at a time (BatchedInferencePipeline)."""

@@ -9,7 +9,8 @@ import pytest
 from evidence.errors import InputError
 from evidence.media import Audio
 from evidence.transcribe import TranscribeOptions, transcribe
-from evidence.transcribe.faster_whisper import cut_points
+from evidence.report import Segment, Word
+from evidence.transcribe.faster_whisper import SPLIT_GAP_S, cut_points, sentences
 from evidence.transcribe.models import resolve_model
 from fixtures.generate import SENTENCE
 
@@ -115,3 +116,41 @@ def test_pieces_are_joined_with_correct_times(real_speech):
     assert wer <= MAX_WER_REAL_CALL, (wer, transcript.text)
     starts = [s.start_s for s in transcript.segments]
     assert starts == sorted(starts) and starts[-1] > 20
+
+
+def _segment(*words: tuple[str, float, float]) -> Segment:
+    return Segment(start_s=words[0][1] - 0.2, end_s=words[-1][2] + 0.3, text="".join(w[0] for w in words).strip(),
+                   avg_logprob=-0.3, no_speech_prob=0.01, compression_ratio=1.4,
+                   words=[Word(start_s=a, end_s=b, text=t, probability=0.9) for t, a, b in words])
+
+
+def test_batched_segment_splits_at_sentence_ends_and_long_gaps():
+    segment = _segment((" Thank", 1.0, 1.2), (" you.", 1.2, 1.5), (" Can", 1.7, 1.9), (" I", 1.9, 2.0),
+                       (" ask", 2.0, 2.2), (" why", 2.2 + SPLIT_GAP_S, 2.5 + SPLIT_GAP_S), (" not?", 2.6 + SPLIT_GAP_S, 3.0 + SPLIT_GAP_S))
+    parts = sentences(segment)
+    assert [p.text for p in parts] == ["Thank you.", "Can I ask", "why not?"]
+    assert parts[0].start_s == segment.start_s and parts[-1].end_s == segment.end_s
+    assert parts[1].start_s == 1.7 and parts[1].end_s == 2.2
+    assert [w for p in parts for w in p.words] == segment.words
+    assert {(p.avg_logprob, p.no_speech_prob, p.compression_ratio) for p in parts} == {(-0.3, 0.01, 1.4)}
+
+
+def test_one_sentence_is_left_as_it_is():
+    segment = _segment((" Please", 0.5, 0.8), (" wait", 0.9, 1.2))
+    assert sentences(segment) == [segment]
+
+
+def test_batched_and_sequential_decoding_agree_on_the_call(real_speech):
+    """The default decodes voice-activity stretches in batches; the sequential decoder is kept as
+    batch_size=0. Both within the call's WER bound, lines no longer than a sentence or two."""
+    from evidence import media
+
+    path = real_speech / "sample.wav"
+    audio, _ = media.decode_for_analysis(path, media.probe(path))
+    reference = normalise(stm_reference(real_speech / "sample.stm"))
+    batched, sequential = transcribe(audio), transcribe(audio, TranscribeOptions(batch_size=0))
+    assert batched.options["batch_size"] == 8 and sequential.options["batch_size"] == 0
+    for transcript in (batched, sequential):
+        assert jiwer.wer(reference, normalise(transcript.text)) <= MAX_WER_REAL_CALL, transcript.text
+    assert max(s.end_s - s.start_s for s in batched.segments) < 15
+    assert len(batched.segments) >= 3
