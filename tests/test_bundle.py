@@ -94,3 +94,19 @@ def test_figures_come_from_the_report(hum_report, tmp_path):
 
 def test_recording_without_findings_has_no_excerpts(speech_report):
     assert speech_report.excerpts == [] and speech_report.enf_track is None
+
+
+def test_lines_to_listen_to_follow_the_transcript(speech_report, pdf):
+    import dataclasses
+
+    text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+    assert "Lines to listen to" in text and "words marked [unclear] were wrong" in text
+    segment = speech_report.transcript.segments[0]
+    unsure = dataclasses.replace(segment, words=[segment.words[0], dataclasses.replace(segment.words[1], probability=0.1),
+                                                 *segment.words[2:]])
+    report = dataclasses.replace(speech_report, transcript=dataclasses.replace(
+        speech_report.transcript, segments=[unsure, *speech_report.transcript.segments[1:]]))
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(render(report))).pages).split())
+    listed = text[text.index("Lines to listen to"):]
+    assert f"1 of {len(transcript_lines(report))} lines have a mark" in listed
+    assert "1 unsure word" in listed

@@ -17,6 +17,7 @@ from evidence.excerpts import CONTEXT_S
 from evidence.exports import has_speakers, speakers_sentence, status_notice, transcript_lines
 from evidence.report import Report
 from evidence.timecode import hms, hms_ms
+from evidence.transcribe import marks
 
 CHROMAPRINT_SHOWN = 240
 
@@ -224,6 +225,7 @@ def transcript(report: Report) -> list:
         rows += [[str(n), hms(line.start_s), escape(line.text)] for n, line in enumerate(body, 1)]
         widths = [36, 62, FRAME_WIDTH_PT - 98]
     story.append(grid_table(rows, widths, header=True))
+    story += lines_to_listen(body)
     story += recording_announced(report)
     story += corrections(report)
     story += [Spacer(1, 16), KeepTogether([
@@ -233,6 +235,19 @@ def transcript(report: Report) -> list:
         para("Signature: __________________________  Date: ______________________________"),
     ])]
     return story
+
+
+def lines_to_listen(body: list) -> list:
+    """The marked lines again, with their times, so that a reviewer can step through them."""
+    listen = marks.to_listen(body)
+    story = [Heading("Lines to listen to", 1, "transcript-listen")]
+    if not listen:
+        return story + [para("No line has an [unclear] or [inaudible] mark. Every line still needs checking "
+                             "against the recording: unmarked words can be wrong too.", "small")]
+    story.append(para(f"{len(listen)} of {len(body)} lines have a mark. {marks.MARK_RELIABILITY} Unmarked words "
+                      "can be wrong too: the whole transcript needs checking against the recording.", "small"))
+    rows = [["Line", "Time", "Why"]] + [[str(x.number), hms(x.line.start_s), escape(x.why)] for x in listen]
+    return story + [grid_table(rows, [36, 62, FRAME_WIDTH_PT - 98], header=True)]
 
 
 def recording_announced(report: Report) -> list:
@@ -340,6 +355,10 @@ def methods(report: Report) -> list:
                "mishear words, miss quiet or overlapping speech, give words to the wrong speaker, and on rare "
                "occasions produce words that were not spoken. It must be checked against the recording "
                "before it is relied on."),
+            para("<b>Marks.</b> A word is marked [unclear] when the recogniser's own probability for it is "
+                 f"below {escape(str(params.get('transcript_marks', marks.PARAMETERS)['unclear_below_probability']))}. "
+                 f"{marks.MARK_RELIABILITY} Marking whole phrases was measured too and put far more correct "
+                 "words under a mark (see docs/transcript.md)."),
             para(f"Decoding options: {opts}.", "small"),
         ]
     story += [

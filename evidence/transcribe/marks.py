@@ -19,6 +19,12 @@ PARAMETERS = {
     "pause_s": 5.0,
 }
 
+MARK_RELIABILITY = ("In our tests about 4 in 10 words marked [unclear] were wrong, and about a third of the wrong "
+                    "words were marked.")
+"""bench/transcript/marks.py on the generated read-speech sets, marking below probability 0.5: 44% of
+marked words wrong, 33% of wrong words marked (on the real call, not chosen on: 50% and 38%);
+docs/transcript.md has the curve over thresholds and the phrase rule it was chosen against."""
+
 
 @dataclass(frozen=True)
 class Line:
@@ -99,4 +105,25 @@ def lines(transcript: Transcript | None, params: dict[str, Any] | None = None) -
                 end_s = segment.end_s if n == len(runs) - 1 else words[-1].end_s
                 out.append(Line(start_s, end_s, marked_words(words, params), "speech", display(who)))
         previous_end_s = segment.end_s
+    return out
+
+
+@dataclass(frozen=True)
+class ToListen:
+    number: int
+    """The line's number, as the transcript numbers it (from 1)."""
+    line: Line
+    why: str
+
+
+def to_listen(numbered: list[Line]) -> list[ToListen]:
+    """The lines a reviewer should listen to first, in order: those the recogniser could not transcribe
+    reliably and those with words it was unsure of."""
+    out = []
+    for n, line in enumerate(numbered, 1):
+        unclear = line.text.count("[unclear:")
+        if line.kind == "inaudible":
+            out.append(ToListen(n, line, "not transcribed reliably"))
+        elif unclear:
+            out.append(ToListen(n, line, f"{unclear} unsure word{'s' if unclear > 1 else ''}"))
     return out

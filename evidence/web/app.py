@@ -38,6 +38,7 @@ from evidence.exports import automatic_lines, speakers_sentence, status_notice, 
 from evidence.outputs import artifacts, write_file, write_folder
 from evidence.report import load
 from evidence.timecode import hms, parse_claimed
+from evidence.transcribe import marks
 from evidence.verify import verify
 from evidence.web import wording, workers
 from evidence.web.store import JobStore
@@ -365,8 +366,10 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         folder = job_dir(data, job_id)
         report = load(_current(folder) / "report.json")
         duration_s = report.media.decoded_duration_s or 1.0
+        lines = transcript_lines(report)
         return page(request, "result.html", job=job, report=report, duration_s=duration_s,
-                    lines=transcript_lines(report), status=status_notice(report),
+                    lines=lines, listen=marks.to_listen(lines), reliability=marks.MARK_RELIABILITY,
+                    status=status_notice(report),
                     announced=announcement.of_report(report), announcement=announcement,
                     speakers=speakers_sentence(report.transcript, with_method=False) if report.transcript else "",
                     labels=report.transcript.diarization.speakers if report.transcript and

@@ -45,3 +45,19 @@ def test_pause_in_a_real_transcription(fx):
     audio, _ = media.decode_for_analysis(path, media.probe(path))
     pauses = [line for line in lines(transcribe(audio)) if line.kind == "pause"]
     assert len(pauses) == 1 and 58 <= int(pauses[0].text.split()[1]) <= 63
+
+
+def test_lines_to_listen_to_are_the_marked_ones_with_their_numbers():
+    from evidence.transcribe.marks import to_listen
+
+    t = transcript(
+        segment(0.0, 2.0, [(" fine", 0.9)]),
+        segment(3.0, 5.0, [(" I", 0.9), (" refused", 0.3), (" it", 0.2)]),
+        segment(62.0, 64.0, [(" la la la la", 0.9)], ratio=3.1),
+        segment(66.0, 67.0, [(" thanks", 0.9)]),
+    )
+    numbered = lines(t)
+    listen = to_listen(numbered)
+    assert [(x.number, x.why) for x in listen] == [(2, "2 unsure words"), (4, "not transcribed reliably")]
+    assert [numbered[x.number - 1] for x in listen] == [x.line for x in listen]
+    assert to_listen(lines(transcript(segment(0.0, 1.0, [(" fine", 0.9)])))) == []

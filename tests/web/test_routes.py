@@ -70,6 +70,19 @@ def test_result_page(client, done_job):
     assert "data-seek" in page and "bundle.pdf" in page
 
 
+def test_result_page_lists_the_lines_to_listen_to(client, data, done_job):
+    from evidence.exports import transcript_lines
+    from evidence.report import load
+    from evidence.transcribe.marks import to_listen
+
+    page = client.get(f"/jobs/{done_job[0]}").text
+    listen = to_listen(transcript_lines(load(data / "jobs" / done_job[0] / "out" / "report.json")))
+    assert listen, "the real call has unsure words at the default threshold"
+    section = page[page.index("Lines to listen to"):page.index('id="corrections"')]
+    for x in listen:
+        assert f'href="#line-{x.number}" data-seek="{x.line.start_s}"' in section and x.why in section
+
+
 def test_the_upload_is_stored_read_only_with_its_hash(data, done_job):
     job_id, sha256 = done_job
     stored = data / "jobs" / job_id / "original" / "call.wav"
