@@ -15,10 +15,10 @@ from pathlib import Path
 import click
 
 from cli.progress import batch_bar, progress_bars
-from evidence import __version__, batch as batching, compare as comparing, custody, media, pipeline, signing
+from evidence import __version__, batch as batching, compare as comparing, custody, diarize, media, pipeline, signing
 from evidence.bundle import render
 from evidence.bundle.comparison import render_comparison
-from evidence.errors import EvidenceError
+from evidence.errors import EvidenceError, InputError
 from evidence.corrections import apply_corrections
 from evidence.exports import status_notice, to_txt
 from evidence.fingerprint import fingerprints, hash_file
@@ -83,7 +83,18 @@ def _speaker_names(ctx, param, values):
     return names
 
 
+def _voices(ctx, param, values):
+    try:
+        return tuple(diarize.VoiceSample.parse(v) for v in values)
+    except InputError as e:
+        raise click.BadParameter(str(e).removeprefix("--voice ")) from None
+
+
 def transcription_options(f):
+    f = click.option("--voice", "voices", multiple=True, callback=_voices, metavar='"NAME=FILE|START-END"',
+                     help='Name the speaker whose voice this is: a few seconds of that person alone, from another '
+                          'file or a stretch of this recording, e.g. "Ms A (social worker)=00:01:10-00:01:25"; '
+                          'repeatable. The similarity found is shown; a voice not found is said.')(f)
     f = click.option("--speaker-names", multiple=True, callback=_speaker_names, metavar='"Speaker N=NAME"',
                      help='Name a speaker in every output, e.g. "Speaker 1=Ms A (social worker)"; repeatable.')(f)
     f = click.option("--speakers", callback=_speakers, metavar="N|auto|off",
@@ -99,9 +110,9 @@ def transcription_options(f):
     return f
 
 
-def _speaker_options(speakers: int | None, speaker_names: dict[str, str]) -> dict:
-    """RunOptions fields from --speakers (None: automatic, 0: off) and --speaker-names."""
-    return {"diarize": speakers != 0, "speakers": speakers or None, "speaker_names": speaker_names}
+def _speaker_options(speakers: int | None, speaker_names: dict[str, str], voices: tuple) -> dict:
+    """RunOptions fields from --speakers (None: automatic, 0: off), --speaker-names and --voice."""
+    return {"diarize": speakers != 0, "speakers": speakers or None, "speaker_names": speaker_names, "voices": voices}
 
 
 def _transcribe_options(engine, model_dir, language, threads) -> TranscribeOptions:
@@ -234,7 +245,7 @@ def cli(debug: bool) -> None:
 @quiet_option
 @json_option
 def run(recording, outdir, provenance, exemplar, grid_csv, case_dir, no_transcript, engine, model_dir, language,
-        threads, speakers, speaker_names, sign_key, sign_passphrase, quiet, as_json):
+        threads, speakers, speaker_names, voices, sign_key, sign_passphrase, quiet, as_json):
     """Examine RECORDING: hashes, integrity analysis, transcript, and a PDF bundle in OUTDIR."""
     options = pipeline.RunOptions(
         transcribe=None if no_transcript else _transcribe_options(engine, model_dir, language, threads),
@@ -242,7 +253,7 @@ def run(recording, outdir, provenance, exemplar, grid_csv, case_dir, no_transcri
         exemplar=exemplar,
         grid_csv=grid_csv,
         case_dir=case_dir,
-        **_speaker_options(speakers, speaker_names),
+        **_speaker_options(speakers, speaker_names, voices),
     )
     signer = _signer(sign_key, sign_passphrase)  # a bad key fails before the long work
     with progress_bars(quiet) as progress:
@@ -279,7 +290,7 @@ def run(recording, outdir, provenance, exemplar, grid_csv, case_dir, no_transcri
 @quiet_option
 @json_option
 def batch(inputs, outroot, provenance, exemplar, grid_csv, case_dir, no_transcript, engine, model_dir, language,
-          threads, speakers, speaker_names, workers, scheduler, send_back, quiet, as_json):
+          threads, speakers, speaker_names, voices, workers, scheduler, send_back, quiet, as_json):
     """Examine many recordings, each as `run` does. INPUT is a recording, a folder (searched for audio
     files) or a manifest CSV (a `path` column and any of run's provenance fields, e.g. exhibit,
     claimed_date, which take the place of the options given here). Writes one folder per recording in
@@ -300,7 +311,7 @@ def batch(inputs, outroot, provenance, exemplar, grid_csv, case_dir, no_transcri
         exemplar=exemplar,
         grid_csv=grid_csv,
         case_dir=case_dir,
-        **_speaker_options(speakers, speaker_names),
+        **_speaker_options(speakers, speaker_names, voices),
     )
 
     def log(outcome: batching.Outcome) -> None:
@@ -375,11 +386,11 @@ def probe(recording, as_json):
 @case_option
 @quiet_option
 @json_option
-def transcribe(recording, outdir, engine, model_dir, language, threads, speakers, speaker_names, case_dir, quiet,
+def transcribe(recording, outdir, engine, model_dir, language, threads, speakers, speaker_names, voices, case_dir, quiet,
                as_json):
     """Transcribe RECORDING with Whisper (offline) and print the transcript."""
     options = pipeline.RunOptions(transcribe=_transcribe_options(engine, model_dir, language, threads), analyse=False,
-                                  case_dir=case_dir, **_speaker_options(speakers, speaker_names))
+                                  case_dir=case_dir, **_speaker_options(speakers, speaker_names, voices))
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)
     written = write_folder(outdir, artifacts(report, bundle=False)) if outdir else []

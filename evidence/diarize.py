@@ -35,7 +35,8 @@ import numpy as np
 from evidence.errors import EvidenceError, InputError
 from evidence.media import Audio
 from evidence.progress import ProgressCallback, no_progress
-from evidence.report import Diarization, SpeakerTurn, Transcript
+from evidence.report import Diarization, SpeakerTurn, Transcript, VoiceMatch
+from evidence.timecode import hms, hms_ms, seconds
 
 METHOD = "resemblyzer speaker encoder (pretrained.pt) + agglomerative clustering of word chunks"
 RATE_HZ = 16_000
@@ -58,6 +59,13 @@ TARGET_DBFS = -30.0
 BATCH = 64
 MEL_BLOCK_FRAMES = 30_000
 
+VOICE_MIN_SIMILARITY = 0.3
+"""A voice sample names the speaker it is matched to only when their centred voices are at least this
+similar. Set on the real call (docs/transcript.md), with no separate data to test it on: its six
+turns of 1.6 s or more, each given as a sample, gave 0.35 to 0.72 with their own speaker and -0.40 to
+-0.69 with the other; two flite voices from other files gave at most 0.06 and 0.14."""
+MIN_VOICE_S = WINDOW_S
+
 MAX_CLUSTERED = 3000
 """Chunks clustered directly at most. Agglomeration holds a distance for every pair of chunks (36 MB
 for 3,000; 1.6 GB for the 20,000 of ten hours of talk), so beyond this an evenly spaced sample is
@@ -69,6 +77,7 @@ PARAMETERS = {
     "distance_threshold": DISTANCE_THRESHOLD, "linkage": "average", "metric": "cosine", "centred": True,
     "mel_bands": MEL_BANDS, "mel_window_s": MEL_WINDOW_S, "mel_hop_s": MEL_HOP_S,
     "target_dbfs": TARGET_DBFS, "max_speakers": MAX_SPEAKERS, "max_clustered": MAX_CLUSTERED,
+    "voice_min_similarity": VOICE_MIN_SIMILARITY,
 }
 MISSING_EXTRA = ("speaker labels need the diarize extra (torch, librosa and resemblyzer's checkpoint): "
                  "run scripts/install.sh, or pip install 'recording-evidence[diarize]'")
@@ -215,6 +224,90 @@ def _embed_chunks(audio: Audio, spans: list[Chunk], progress: ProgressCallback) 
     return means / np.linalg.norm(means, axis=1, keepdims=True)
 
 
+@dataclass(frozen=True)
+class VoiceSample:
+    """A few seconds of one person alone (--voice NAME=SOURCE): another recording (`path`), or the
+    stretch `start_s`..`end_s` of the recording examined."""
+
+    name: str
+    path: Path | None = None
+    start_s: float = 0.0
+    end_s: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str) -> "VoiceSample":
+        """'NAME=FILE' or 'NAME=START-END' (hh:mm:ss[.mmm], mm:ss or seconds, in this recording)."""
+        name, sep, source = (part.strip() for part in text.partition("="))
+        if not sep or not name or not source:
+            raise InputError(f"--voice {text!r}: write it as \"Ms A (social worker)=ms_a.m4a\" or "
+                             "\"Ms A (social worker)=00:01:10-00:01:25\"")
+        start, dash, end = source.partition("-")
+        try:
+            start_s, end_s = seconds(start), seconds(end) if dash else None
+        except ValueError:
+            start_s = end_s = None
+        if start_s is not None and end_s is not None:
+            if end_s <= start_s:
+                raise InputError(f"--voice {text!r}: the end is not after the start")
+            return cls(name, None, start_s, end_s)
+        path = Path(source)
+        if not path.is_file():
+            raise InputError(f"--voice {text!r}: {source} is neither a file nor a stretch START-END")
+        return cls(name, path)
+
+    @property
+    def source(self) -> str:
+        if self.path:
+            return self.path.name
+        shown = hms if float(self.start_s).is_integer() and float(self.end_s).is_integer() else hms_ms
+        return f"{shown(self.start_s)}-{shown(self.end_s)}"
+
+
+def _voice(audio: Audio, sample: VoiceSample) -> np.ndarray:
+    """The sample's voice embedding, made as a chunk's is (windows across it, mean, normalised)."""
+    from evidence import media
+
+    if sample.path is not None:
+        audio, _ = media.decode_for_analysis(sample.path, media.probe(sample.path))
+        start_s, end_s = 0.0, audio.duration_s
+    else:
+        start_s, end_s = sample.start_s, sample.end_s
+        if end_s > audio.duration_s + 0.01:
+            raise InputError(f"--voice {sample.name}: {sample.source} goes past the end of the recording "
+                             f"({hms(audio.duration_s)})")
+    if end_s - start_s < MIN_VOICE_S:  # also an end before the start
+        raise InputError(f"--voice {sample.name}: {sample.source} is {end_s - start_s:.1f} s of audio; "
+                         f"a voice sample needs at least {MIN_VOICE_S:g} s of that person alone")
+    return _embed_chunks(audio, [Chunk(start_s, end_s)], no_progress)[0]
+
+
+def match_voices(audio: Audio, samples: list[VoiceSample], embeddings: np.ndarray, labels: np.ndarray,
+                 label_names: dict[int, str]) -> list[VoiceMatch]:
+    """Each sample matched one-to-one to a speaker by the similarity of its voice to the speaker's mean
+    voice, both centred on the recording's mean voice (as the clustering is); a match below
+    VOICE_MIN_SIMILARITY names no one."""
+    from scipy.optimize import linear_sum_assignment
+
+    def unit(x: np.ndarray) -> np.ndarray:
+        return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
+
+    mean = embeddings.mean(axis=0)
+    keys = sorted(label_names, key=label_names.get)
+    speakers = unit(np.stack([unit(embeddings[labels == k] - mean).mean(axis=0) for k in keys]))
+    voices = unit(np.stack([_voice(audio, v) for v in samples]) - mean)
+    similarity = voices @ speakers.T
+    matched = dict(zip(*linear_sum_assignment(-similarity)))
+    out = []
+    for i, sample in enumerate(samples):
+        closest = int(np.argmax(similarity[i]))
+        j = matched.get(i, closest)
+        found = i in matched and similarity[i, j] >= VOICE_MIN_SIMILARITY
+        out.append(VoiceMatch(name=sample.name, source=sample.source,
+                              speaker=label_names[keys[j]] if found else None,
+                              similarity=round(float(similarity[i, j]), 3), closest=label_names[keys[j]]))
+    return out
+
+
 def cluster(embeddings: np.ndarray, speakers: int | None) -> np.ndarray:
     """A cluster number per embedding: N clusters if `speakers` is given, else cut at the threshold."""
     from scipy.cluster.hierarchy import fcluster, linkage
@@ -253,20 +346,28 @@ def count_present(others_present: str | None) -> int | None:
 
 
 def diarize(audio: Audio, transcript: Transcript, speakers: int | None = None,
-            progress: ProgressCallback = no_progress, speakers_from: str | None = None) -> Diarization:
+            progress: ProgressCallback = no_progress, speakers_from: str | None = None,
+            voices: list[VoiceSample] | None = None) -> Diarization:
     """Speaker turns for the transcript's words; `speakers` fixes their number, and `speakers_from`
-    says where that number came from ("given", "others-present"), for the report."""
+    says where that number came from ("given", "others-present"), for the report. Each of `voices` is
+    matched to a speaker (Diarization.voices)."""
     if speakers is not None and speakers < 1:
         raise InputError("--speakers must be 1 or more")
     path = checkpoint_path()
     spans = chunks(transcript)
+    embeddings = _embed_chunks(audio, spans, progress) if spans and (speakers != 1 or voices) else None
     if not spans:
         labels = np.zeros(0, dtype=int)
     elif speakers == 1:
         labels = np.zeros(len(spans), dtype=int)
     else:
-        labels = cluster(_embed_chunks(audio, spans, progress), speakers)
+        labels = cluster(embeddings, speakers)
     order = {label: n for n, label in enumerate(dict.fromkeys(labels.tolist()))}
+    matches = []
+    if voices and embeddings is not None:
+        matches = match_voices(audio, voices, embeddings, labels, {k: f"Speaker {n + 1}" for k, n in order.items()})
+    elif voices:
+        matches = [VoiceMatch(v.name, v.source, None, 0.0) for v in voices]
     turns: list[SpeakerTurn] = []
     for c, label in zip(spans, labels.tolist()):
         name = f"Speaker {order[label] + 1}"
@@ -281,27 +382,31 @@ def diarize(audio: Audio, transcript: Transcript, speakers: int | None = None,
                     **({"speakers_from": speakers_from} if speakers is not None and speakers_from else {})},
         speakers=[f"Speaker {n + 1}" for n in range(len(order))],
         turns=turns,
+        voices=matches,
     )
 
 
 def label_speakers(audio: Audio, transcript: Transcript, enabled: bool = True, speakers: int | None = None,
                    names: dict[str, str] | None = None, progress: ProgressCallback = no_progress,
-                   speakers_from: str | None = None) -> Transcript:
+                   speakers_from: str | None = None, voices: list[VoiceSample] | None = None) -> Transcript:
     """The transcript with speaker turns and names, or with a note saying why it has none. Asking for
-    a number of speakers or for names without the diarize extra is an error; the default (automatic)
-    only notes its absence, so that a transcript is still produced."""
+    a number of speakers, for names or for voices without the diarize extra is an error; the default
+    (automatic) only notes its absence, so that a transcript is still produced. A name given with
+    --speaker-names wins over a voice sample's for the same speaker."""
     names = names or {}
     if not enabled:
-        if names:
-            raise InputError("--speaker-names needs speaker labelling, which --speakers off turned off")
+        if names or voices:
+            flag = "--speaker-names" if names else "--voice"
+            raise InputError(f"{flag} needs speaker labelling, which --speakers off turned off")
         return dataclasses.replace(transcript, speakers_note="speaker labelling was turned off (--speakers off)")
     if not available():
-        if speakers or names:
+        if speakers or names or voices:
             raise DiarizeUnavailable(MISSING_EXTRA)
         return dataclasses.replace(transcript, speakers_note=MISSING_EXTRA)
-    result = diarize(audio, transcript, speakers, progress, speakers_from)
+    result = diarize(audio, transcript, speakers, progress, speakers_from, voices)
     unknown = sorted(set(names) - set(result.speakers))
     if unknown:
         raise InputError(f"--speaker-names: {', '.join(unknown)} not found; this transcript has "
                          f"{', '.join(result.speakers) or 'no speakers'}")
-    return dataclasses.replace(transcript, diarization=result, speaker_names=dict(names))
+    found = {v.speaker: v.name for v in result.voices if v.speaker}
+    return dataclasses.replace(transcript, diarization=result, speaker_names={**found, **names})

@@ -65,11 +65,33 @@ def speakers_sentence(transcript, with_method: bool = True) -> str:
         count = f"{len(d.speakers)} (as requested)"
     else:
         count = f"{len(d.speakers)} (estimated automatically; often wrong)"
-    named = ", ".join(f"{k} = {v}" for k, v in transcript.speaker_names.items())
+    from_voice = {v.speaker for v in d.voices if v.speaker}
+    named = ", ".join(f"{k} = {v}" for k, v in transcript.speaker_names.items() if k not in from_voice)
     how = f"by voice ({d.method})" if with_method else "by comparing the voices"
     return (f"Speaker labels were assigned automatically {how}; number of speakers: {count}. "
             "They are a draft and must be checked against the recording."
-            + (f" Names given by the user: {named}." if named else ""))
+            + (f" Names given by the user: {named}." if named else "") + voices_sentence(d))
+
+
+def voices_sentence(d) -> str:
+    """What each --voice sample found, with the similarity, in words; "" without samples."""
+    if not d.voices:
+        return ""
+    least = d.parameters.get("voice_min_similarity")
+    said = []
+    for v in d.voices:
+        if v.speaker:
+            said.append(f"{v.name} (sample {v.source}) is {v.speaker} (similarity {v.similarity:.2f})")
+        elif v.closest and least is not None and v.similarity >= least:
+            said.append(f"{v.name} (sample {v.source}) was not found: the closest voice, {v.closest} "
+                        f"(similarity {v.similarity:.2f}), was closer to another sample")
+        elif v.closest:
+            said.append(f"{v.name} (sample {v.source}) was not found: the closest voice, {v.closest}, had "
+                        f"similarity {v.similarity:.2f}, below the {least} needed")
+        else:
+            said.append(f"{v.name} (sample {v.source}) was not looked for: nothing was transcribed")
+    return (" Voices named from samples (similarity 1 = the same voice, 0 = unrelated): " + "; ".join(said)
+            + ". A sample's match is a comparison of voices by machine, not an identification.")
 
 
 def _cues(report: Report) -> list[Line]:

@@ -40,6 +40,8 @@ class RunOptions:
     speakers: int | None = None
     """The number of speakers, when known; None estimates it."""
     speaker_names: dict[str, str] = field(default_factory=dict)
+    voices: tuple[diarize.VoiceSample, ...] = ()
+    """Samples of known voices (--voice) that name the speakers they match."""
 
 
 def _utc(timestamp_ns: int) -> str:
@@ -100,6 +102,9 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         grid.read_grid_csv(options.grid_csv)
     # Read first: a wrong case folder should fail before the long work, and the log is as the run began.
     custody_log = custody.log_lines(options.case_dir) if options.case_dir else []
+    for voice in options.voices:
+        if voice.path is not None:
+            media.check_readable(voice.path)
     hashes_before, size_before, modified_before = timed("hash_before", _file_state, source, progress)
     info = timed("probe", media.probe, source)
 
@@ -136,7 +141,7 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         speakers, speakers_from = ((options.speakers, "given") if options.speakers is not None else
                                    (present, "others-present") if present else (None, None))
         transcript = timed("speakers", diarize.label_speakers, audio, transcript, options.diarize, speakers,
-                           options.speaker_names, progress, speakers_from)
+                           options.speaker_names, progress, speakers_from, list(options.voices))
     if analysing:
         hum, findings, result = analysing.result()
     else:

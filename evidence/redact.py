@@ -40,7 +40,7 @@ from evidence.errors import InputError, IntegrityError
 from evidence.exports import transcript_lines, txt_line
 from evidence.fingerprint import FileHashes, hash_file
 from evidence.report import Report, Segment, Transcript, Word, load
-from evidence.timecode import hms, hms_ms
+from evidence.timecode import hms, hms_ms, seconds
 from evidence.transcribe.marks import Line, lines as transcript_marks
 
 MARGIN_S = 0.15
@@ -137,19 +137,11 @@ def parse_lines(text: str, count: int) -> list[int]:
     return numbers
 
 
-def _seconds(text: str) -> float:
-    match = re.fullmatch(r"(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:\.\d+)?)", text.strip())
-    if not match:
-        raise ValueError(text)
-    hours, minutes, secs = match.groups()
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(secs)
-
-
 def parse_span(text: str, number: int, duration_s: float) -> Stretch:
     """A stretch given as START-END, each hh:mm:ss[.mmm], mm:ss or seconds, inside the recording."""
     start, sep, end = text.partition("-")
     try:
-        start_s, end_s = _seconds(start), _seconds(end) if sep else None
+        start_s, end_s = seconds(start), seconds(end) if sep else None
     except ValueError:
         start_s = end_s = None
     if start_s is None or end_s is None:

@@ -20,7 +20,7 @@ from evidence.errors import InputError
 from evidence.fingerprint import FileHashes, Fingerprints
 from evidence.media import MediaInfo
 
-SCHEMA_VERSION = "2.4"
+SCHEMA_VERSION = "2.5"
 
 Severity = Literal["info", "notice", "concern"]
 
@@ -117,6 +117,21 @@ class SpeakerTurn:
 
 
 @dataclass(frozen=True)
+class VoiceMatch:
+    """A voice given by a sample (--voice NAME=SOURCE) and the speaker it was matched to, if any."""
+
+    name: str
+    source: str
+    """The sample: a file's name, or a stretch of this recording ("00:01:10-00:01:25")."""
+    speaker: str | None
+    """The label it names ("Speaker 2"); None when no speaker's voice was close enough."""
+    similarity: float
+    """Cosine similarity of the sample's voice with the speaker's (or the closest speaker's), after both
+    have the recording's average voice taken away: 1 is the same voice, 0 unrelated."""
+    closest: str | None = None
+
+
+@dataclass(frozen=True)
 class Diarization:
     """Who spoke when, from evidence.diarize: labels `Speaker 1..N` in order of first speech."""
 
@@ -125,6 +140,7 @@ class Diarization:
     parameters: dict[str, Any]
     speakers: list[str]
     turns: list[SpeakerTurn]
+    voices: list[VoiceMatch] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -137,7 +153,8 @@ class Transcript:
     segments: list[Segment]
     diarization: Diarization | None = None
     speaker_names: dict[str, str] = field(default_factory=dict)
-    """Names given with --speaker-names, by label ("Speaker 1" -> "Ms A (social worker)")."""
+    """Names by label ("Speaker 1" -> "Ms A (social worker)"): given with --speaker-names, or found by
+    a voice sample (--voice; see diarization.voices)."""
     speakers_note: str = ""
     """Why there are no speaker labels, when there are none."""
 

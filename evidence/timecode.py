@@ -1,5 +1,6 @@
 """Times as people read them in transcripts and subtitles."""
 
+import re
 from datetime import date, datetime, time, timedelta, timezone
 
 
@@ -21,6 +22,15 @@ def hms_ms(seconds: float, separator: str = ".") -> str:
     """00:14:32.250 (WebVTT) or, with separator ",", 00:14:32,250 (SubRip)."""
     hours, minutes, secs, ms = _split(seconds)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"
+
+
+def seconds(text: str) -> float:
+    """hh:mm:ss[.mmm], mm:ss or seconds as seconds; ValueError otherwise."""
+    match = re.fullmatch(r"(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:\.\d+)?)", text.strip())
+    if not match:
+        raise ValueError(text)
+    hours, minutes, secs = match.groups()
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(secs)
 
 
 def parse_claimed(text: str) -> tuple[datetime, bool]:
