@@ -263,6 +263,22 @@ class VoiceSample:
         return f"{shown(self.start_s)}-{shown(self.end_s)}"
 
 
+def _too_short(sample: VoiceSample, length_s: float) -> None:
+    if length_s < MIN_VOICE_S:
+        raise InputError(f"--voice {sample.name}: {sample.source} is {length_s:.1f} s of audio; "
+                         f"a voice sample needs at least {MIN_VOICE_S:g} s of that person alone")
+
+
+def check_stretch(sample: VoiceSample, recording_s: float) -> None:
+    """A stretch of this recording (not a file) must lie inside it and be long enough to hold a voice."""
+    if sample.path is not None:
+        return
+    if sample.end_s > recording_s + 0.01:
+        raise InputError(f"--voice {sample.name}: {sample.source} goes past the end of the recording "
+                         f"({hms(recording_s)})")
+    _too_short(sample, sample.end_s - sample.start_s)
+
+
 def _voice(audio: Audio, sample: VoiceSample) -> np.ndarray:
     """The sample's voice embedding, made as a chunk's is (windows across it, mean, normalised)."""
     from evidence import media
@@ -270,14 +286,10 @@ def _voice(audio: Audio, sample: VoiceSample) -> np.ndarray:
     if sample.path is not None:
         audio, _ = media.decode_for_analysis(sample.path, media.probe(sample.path))
         start_s, end_s = 0.0, audio.duration_s
+        _too_short(sample, end_s)
     else:
+        check_stretch(sample, audio.duration_s)
         start_s, end_s = sample.start_s, sample.end_s
-        if end_s > audio.duration_s + 0.01:
-            raise InputError(f"--voice {sample.name}: {sample.source} goes past the end of the recording "
-                             f"({hms(audio.duration_s)})")
-    if end_s - start_s < MIN_VOICE_S:  # also an end before the start
-        raise InputError(f"--voice {sample.name}: {sample.source} is {end_s - start_s:.1f} s of audio; "
-                         f"a voice sample needs at least {MIN_VOICE_S:g} s of that person alone")
     return _embed_chunks(audio, [Chunk(start_s, end_s)], no_progress)[0]
 
 

@@ -113,6 +113,9 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         prints_future = pool.submit(timed, "fingerprint", fingerprints, source, info)
         audio, info = timed("decode", media.decode_for_analysis, source, info, progress)
         prints = prints_future.result()
+    for voice in options.voices:
+        # A stretch that is not there fails now, not after the transcription it would wait for.
+        diarize.check_stretch(voice, audio.duration_s)
 
     def integrity():
         hum = timed("hum_search", enf.hum_signal, audio)

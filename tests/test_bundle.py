@@ -107,6 +107,9 @@ def test_lines_to_listen_to_follow_the_transcript(speech_report, pdf):
     report = dataclasses.replace(speech_report, transcript=dataclasses.replace(
         speech_report.transcript, segments=[unsure, *speech_report.transcript.segments[1:]]))
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(render(report))).pages).split())
-    listed = text[text.index("Lines to listen to"):]
-    assert f"1 of {len(transcript_lines(report))} lines have a mark" in listed
-    assert "1 unsure word" in listed
+    listed = text[text.rindex("Lines to listen to"):]  # after the table of contents
+    numbered = transcript_lines(report)
+    unsure = numbered[0].text.count("[unclear:")
+    assert unsure >= 1 and all("[unclear:" not in line.text for line in numbered[1:])
+    assert f"1 of {len(numbered)} lines have a mark" in listed
+    assert f"Line Time Why 1 00:00:00 {unsure} unsure word" in listed

@@ -89,3 +89,17 @@ def test_voice_option_through_the_command(real_speech, tmp_path):
     assert [v["name"] for v in voices] == ["Ms A (social worker)"] and voices[0]["speaker"]
     bad = CliRunner().invoke(cli, ["transcribe", str(real_speech / "sample.wav"), "-q", "--voice", "Ms A"])
     assert bad.exit_code == 2 and "write it as" in bad.stderr and "Traceback" not in bad.output
+
+
+def test_a_stretch_past_the_end_fails_before_the_transcription(real_speech, tmp_path):
+    from evidence import pipeline
+
+    options = pipeline.RunOptions(voices=(diarize.VoiceSample("Ms A", None, 25.0, 60.0),))
+    timings = {}
+
+    def progress(stage, done, total):
+        timings.setdefault(stage, done)
+
+    with pytest.raises(InputError, match="goes past the end of the recording"):
+        pipeline.run(real_speech / "sample.wav", options, progress)
+    assert "transcribe" not in timings
