@@ -342,6 +342,19 @@ def cluster(embeddings: np.ndarray, speakers: int | None) -> np.ndarray:
     return np.argmax(centred @ (means / np.linalg.norm(means, axis=1, keepdims=True)).T, axis=1)
 
 
+def turns(spans: list[Chunk], labels: np.ndarray) -> list[SpeakerTurn]:
+    """Consecutive chunks of one cluster as one turn, clusters named Speaker 1..N in order of first speech."""
+    order = {label: n for n, label in enumerate(dict.fromkeys(labels.tolist()))}
+    out: list[SpeakerTurn] = []
+    for c, label in zip(spans, labels.tolist()):
+        name = f"Speaker {order[label] + 1}"
+        if out and out[-1].speaker == name:
+            out[-1] = SpeakerTurn(out[-1].start_s, round(float(c.end_s), 3), name)
+        else:
+            out.append(SpeakerTurn(round(float(c.start_s), 3), round(float(c.end_s), 3), name))
+    return out
+
+
 NOBODY = re.compile(r"(?:none|nobody|no one|no-one|n/a|-)", re.IGNORECASE)
 
 
@@ -380,20 +393,13 @@ def diarize(audio: Audio, transcript: Transcript, speakers: int | None = None,
         matches = match_voices(audio, voices, embeddings, labels, {k: f"Speaker {n + 1}" for k, n in order.items()})
     elif voices:
         matches = [VoiceMatch(v.name, v.source, None, 0.0) for v in voices]
-    turns: list[SpeakerTurn] = []
-    for c, label in zip(spans, labels.tolist()):
-        name = f"Speaker {order[label] + 1}"
-        if turns and turns[-1].speaker == name:
-            turns[-1] = SpeakerTurn(turns[-1].start_s, round(float(c.end_s), 3), name)
-        else:
-            turns.append(SpeakerTurn(round(float(c.start_s), 3), round(float(c.end_s), 3), name))
     return Diarization(
         method=METHOD,
         model_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         parameters={**PARAMETERS, "speakers_requested": speakers,
                     **({"speakers_from": speakers_from} if speakers is not None and speakers_from else {})},
         speakers=[f"Speaker {n + 1}" for n in range(len(order))],
-        turns=turns,
+        turns=turns(spans, labels),
         voices=matches,
     )
 
