@@ -367,13 +367,16 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         report = load(_current(folder) / "report.json")
         duration_s = report.media.decoded_duration_s or 1.0
         lines = transcript_lines(report)
-        return page(request, "result.html", job=job, report=report, duration_s=duration_s,
+        t = report.transcript
+        labels = t.diarization.speakers if t and t.diarization else []
+        # A line shows its speaker's name; naming from a line needs the label behind it.
+        label_of = {t.speaker_names.get(label, label): label for label in labels}
+        return page(request, "result.html", job=job, report=report, duration_s=duration_s, label_of=label_of,
                     lines=lines, listen=marks.to_listen(lines), reliability=marks.MARK_RELIABILITY,
                     status=status_notice(report),
                     announced=announcement.of_report(report), announcement=announcement,
                     speakers=speakers_sentence(report.transcript, with_method=False) if report.transcript else "",
-                    labels=report.transcript.diarization.speakers if report.transcript and
-                    report.transcript.diarization else [],
+                    labels=labels,
                     provenance={k: v for k, v in vars(report.provenance).items() if v},
                     downloads=_downloads(folder), redacted=_redacted(folder))
 
@@ -401,7 +404,9 @@ def create_app(data_dir: str | Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_
         job_or_404(job_id)
         folder = job_dir(data, job_id)
         form = await request.form()
-        names = {k[len("name:"):]: " ".join(str(v).split()) for k, v in form.items()
+        # Every filled field counts, the last for a label winning: a line's "this is ..." field shares its
+        # label's name with every other line of that voice, most of them left empty.
+        names = {k[len("name:"):]: " ".join(str(v).split()) for k, v in form.multi_items()
                  if k.startswith("name:") and str(v).strip()}
         if any(len(name) > MAX_NAME_CHARS for name in names.values()):
             raise HTTPException(400, f"A speaker's name can be at most {MAX_NAME_CHARS} characters long.")

@@ -179,6 +179,21 @@ def test_rename_speakers_and_correct_a_line(client, data, done_job):
     assert again["summary"]["lines_changed"] == 1 and "Hello, is anyone there?" in [x["text"] for x in again["lines"]]
 
 
+def test_naming_a_voice_from_one_of_its_lines(client, done_job):
+    job_id, _ = done_job
+    page = client.get(f"/jobs/{job_id}").text
+    per_line = page.count('<input form="this-is" name="name:Speaker 2"')
+    assert per_line >= 2 and 'id="this-is"' in page
+    # What the browser sends: that voice's field on every line, only the one typed in filled.
+    fields = [""] * per_line
+    fields[1] = "Mr F (IRO)"
+    response = client.post(f"/jobs/{job_id}/speakers", data={"name:Speaker 2": fields}, follow_redirects=False)
+    assert response.status_code == 303
+    txt = client.get(f"/jobs/{job_id}/files/out/transcript.txt").text
+    assert "Mr F (IRO):" in txt and "Speaker 2:" not in txt
+    assert 'name="name:Speaker 2"' in client.get(f"/jobs/{job_id}").text  # the label stays behind the name
+
+
 def test_verify_page(client, done_job, real_speech):
     job_id, _ = done_job
     bundle = client.get(f"/jobs/{job_id}/files/out/bundle.pdf").content
