@@ -13,7 +13,8 @@ otherwise dominate: on the real call same-speaker chunks have cosine similarity 
 different-speaker ones 0.73 before, 0.10 and -0.20 after). The chunks are then clustered by
 average-linkage agglomeration on cosine distance, cut at DISTANCE_THRESHOLD, or into exactly N
 clusters with --speakers N (beyond MAX_CLUSTERED chunks, an evenly spaced sample is clustered and every
-chunk joins the nearest cluster). Speakers are numbered in order of first speech.
+chunk joins the nearest cluster). Speakers are numbered in order of first speech. Voice samples
+(--voice) are embedded the same way and matched one-to-one to the clusters (match_voices).
 
 The automatic number of speakers is not reliable (docs/transcript.md): give --speakers N when the number
 of people who spoke is known.
