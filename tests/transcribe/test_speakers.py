@@ -5,22 +5,14 @@ from click.testing import CliRunner
 
 from bench.transcript.scoring import read_rttm, read_stm, speaker_accuracy
 from cli.main import cli
-from evidence import diarize, media
+from evidence import diarize
 from evidence.errors import InputError
 from evidence.report import SpeakerTurn
-from evidence.transcribe import transcribe
 from evidence.transcribe.marks import speaker_at
 
 # The target. The chunk length and the centring were chosen on this same call (the only real
 # multi-speaker recording here), so this checks that nothing regressed, not how well it generalises.
 MIN_SPEAKER_ACCURACY = 0.85
-
-
-@pytest.fixture(scope="module")
-def call(real_speech):
-    path = real_speech / "sample.wav"
-    audio, _ = media.decode_for_analysis(media.check_readable(path), media.probe(path))
-    return audio, transcribe(audio)
 
 
 def test_two_speakers_on_the_real_call(call, real_speech):

@@ -6,23 +6,15 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from evidence import diarize, media
+from evidence import diarize
 from evidence.errors import InputError
 from evidence.exports import speakers_sentence
-from evidence.transcribe import transcribe
 from evidence.transcribe.marks import speaker_at
 from fixtures.generate import write_wav
 
 # The call's RTTM: speaker90 alone from 10.57 to 14.49 s, speaker91 alone from 14.70 to 17.92 s.
 FIRST = diarize.VoiceSample("Ms A (social worker)", None, 10.6, 14.4)
 SECOND_S = (14.8, 17.9)
-
-
-@pytest.fixture(scope="module")
-def call(real_speech):
-    path = real_speech / "sample.wav"
-    audio, _ = media.decode_for_analysis(media.check_readable(path), media.probe(path))
-    return audio, transcribe(audio)
 
 
 def test_stretch_and_file_samples_name_the_speakers_they_hold(call, tmp_path):
