@@ -154,3 +154,16 @@ def test_batched_and_sequential_decoding_agree_on_the_call(real_speech):
         assert jiwer.wer(reference, normalise(transcript.text)) <= MAX_WER_REAL_CALL, transcript.text
     assert max(s.end_s - s.start_s for s in batched.segments) < 15
     assert len(batched.segments) >= 3
+
+
+def test_batch_size_option_reaches_the_report(real_speech, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    result = CliRunner().invoke(cli, ["transcribe", str(real_speech / "sample.wav"), "-o", str(tmp_path), "-q",
+                                      "--speakers", "off", "--batch-size", "0"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "report.json").read_text())["transcript"]["options"]["batch_size"] == 0
