@@ -138,7 +138,7 @@ def test_a_phone_shows_every_page_without_sideways_scrolling(phone, server, exam
     expect(text).to_be_visible()
     assert text.bounding_box()["width"] > 300 and len(text.inner_text()) > 20
     expect(phone.locator("li.line details.edit textarea").first).to_be_hidden()
-    phone.locator("li.line summary").first.click()
+    phone.locator("li.line details.edit summary").first.click()
     expect(phone.locator("li.line details.edit textarea").first).to_be_visible()
     no_sideways_scroll(phone)
     # A mark on the timeline is large enough to tap.
