@@ -130,8 +130,8 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         )
         return hum, *timed("analyse", analysis.analyse, audio, context, progress)
 
-    # The integrity tests run while Whisper transcribes: Whisper's decoder leaves a core mostly idle
-    # on a two-core machine (114% CPU for faster-whisper alone on a 10-minute meeting).
+    # The integrity tests run while Whisper transcribes: Whisper leaves part of the cores idle
+    # (faster-whisper alone, batched, used 153% of two cores on a 10-minute meeting).
     analysing = Background(integrity) if options.analyse else None
     transcript = None
     if options.transcribe is not None:
