@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CALL = ROOT / "samples" / "call.m4a"
 
 
-def _made_once(out: Path, ffmpeg_args: list[str]) -> Path:
+def made_once(out: Path, ffmpeg_args: list[str]) -> Path:
     """`out`, made by ffmpeg with `ffmpeg_args` (inputs, filters, encoding) unless it exists; written
     under a .partial name and renamed, so an interrupted run leaves no half file to be reused."""
     if not out.exists():
@@ -42,7 +42,7 @@ def _made_once(out: Path, ffmpeg_args: list[str]) -> Path:
 
 def long_recording(hours: float, out: Path) -> Path:
     """`hours` of the call looped, mixed with never-repeating noise and hum, as AAC in an .m4a."""
-    return _made_once(out, [
+    return made_once(out, [
         "-stream_loop", "-1", "-i", str(CALL),
         "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.004:sample_rate=48000:seed=7",
         "-f", "lavfi", "-i", "sine=frequency=50:sample_rate=48000",
@@ -55,7 +55,7 @@ def noise_recording(hours: float, out: Path) -> Path:
     """`hours` of pink noise with a faint 50 Hz hum, 8 kHz 16-bit WAV: no speech, nothing repeats (as
     tests/test_long_memory.py makes its two hours)."""
     seconds = hours * 3600
-    return _made_once(out, [
+    return made_once(out, [
         "-f", "lavfi", "-i", f"anoisesrc=color=pink:amplitude=0.05:sample_rate=8000:seed=5:duration={seconds}",
         "-f", "lavfi", "-i", f"sine=frequency=50:sample_rate=8000:duration={seconds}",
         "-filter_complex", "[1:a]volume=0.01[h];[0:a][h]amix=inputs=2:normalize=0[m]",

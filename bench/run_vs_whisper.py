@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.integrity.generate import RATE_HZ, mix, session  # noqa: E402
+from bench.long_memory import made_once, measured  # noqa: E402
 from fixtures.generate import write_wav  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -47,11 +47,8 @@ def meeting(minutes: float, workdir: Path) -> Path:
 
         s = session(np.random.default_rng(1), minutes * 60, with_hum=False, vary_prosody=True)
         wav = write_wav(workdir / "meeting.wav", mix(s), RATE_HZ)
-        partial = out.with_suffix(".partial.m4a")
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-c:a", "aac", "-b:a", "64k",
-                        str(partial)], check=True)
+        made_once(out, ["-i", str(wav), "-c:a", "aac", "-b:a", "64k"])
         wav.unlink()
-        partial.rename(out)
     return out
 
 
@@ -76,17 +73,6 @@ def whisper_alone(path: str, batched: bool) -> None:
         segments, _ = model.transcribe(path, **kwargs)
     words = sum(len(s.text.split()) for s in segments)
     print(f"words {words}")
-
-
-def timed(command: list[str]) -> tuple[float, int, str]:
-    """(wall s, peak RSS MB, stdout) of a command under /usr/bin/time -v."""
-    start = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
-    wall_s = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{command[0]} failed:\n{done.stderr[-2000:]}")
-    peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
-    return wall_s, peak_kb // 1024, done.stdout
 
 
 def commands(path: Path, workdir: Path, checkpoint: Path) -> dict[str, list[str]]:
@@ -128,10 +114,10 @@ def main() -> None:
         for name, command in commands(path, workdir, checkpoint).items():
             if args.only and name not in args.only:
                 continue
-            wall_s, peak_mb, _ = timed(command)
+            wall_s, peak_mb = measured(command)
             walls[name] = wall_s
             ratio = f"{wall_s / walls['faster']:.2f}" if "faster" in walls else ""
-            print(f"| {minutes:g} min | {name} | {wall_s:.1f} | {minutes * 60 / wall_s:.1f} | {peak_mb} | {ratio} |")
+            print(f"| {minutes:g} min | {name} | {wall_s:.1f} | {minutes * 60 / wall_s:.1f} | {peak_mb:.0f} | {ratio} |")
             sys.stdout.flush()
 
 
