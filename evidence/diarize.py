@@ -188,12 +188,18 @@ def _window_starts(c: Chunk, frames: int, mel_frames: int) -> np.ndarray:
     return np.minimum(np.maximum(first, 0), max(mel_frames - frames, 0))
 
 
-def _embed_chunks(audio: Audio, spans: list[Chunk], progress: ProgressCallback) -> np.ndarray:
-    """Each chunk's voice: the normalised mean embedding of its windows. The windows' mel frames are
-    computed chunk by chunk and embedded BATCH at a time, so memory stays flat with length."""
+def _gain(audio: Audio) -> float:
+    """The factor that brings the recording's level to TARGET_DBFS (one read of the whole recording)."""
+    return 10 ** ((TARGET_DBFS - 20 * np.log10(_rms(audio.samples) or 1e-9)) / 20)
+
+
+def _embed_chunks(audio: Audio, spans: list[Chunk], progress: ProgressCallback, gain: float | None = None) -> np.ndarray:
+    """Each chunk's voice: the normalised mean embedding of its windows, the audio scaled by `gain`
+    (default: _gain(audio)). The windows' mel frames are computed chunk by chunk and embedded BATCH at
+    a time, so memory stays flat with length."""
     import torch
 
-    gain = 10 ** ((TARGET_DBFS - 20 * np.log10(_rms(audio.samples) or 1e-9)) / 20)
+    gain = _gain(audio) if gain is None else gain
     frames = int(round(WINDOW_S / MEL_HOP_S))
     mel_frames = 1 + len(audio.samples) // int(RATE_HZ * MEL_HOP_S)
     starts = [_window_starts(c, frames, mel_frames) for c in spans]
@@ -280,22 +286,21 @@ def check_stretch(sample: VoiceSample, recording_s: float) -> None:
     _too_short(sample, sample.end_s - sample.start_s)
 
 
-def _voice(audio: Audio, sample: VoiceSample) -> np.ndarray:
-    """The sample's voice embedding, made as a chunk's is (windows across it, mean, normalised)."""
+def _voice(audio: Audio, sample: VoiceSample, gain: float) -> np.ndarray:
+    """The sample's voice embedding, made as a chunk's is (windows across it, mean, normalised): a
+    stretch of the recording at the recording's `gain`, another file at its own level."""
     from evidence import media
 
     if sample.path is not None:
-        audio, _ = media.decode_for_analysis(sample.path, media.probe(sample.path))
-        start_s, end_s = 0.0, audio.duration_s
-        _too_short(sample, end_s)
-    else:
-        check_stretch(sample, audio.duration_s)
-        start_s, end_s = sample.start_s, sample.end_s
-    return _embed_chunks(audio, [Chunk(start_s, end_s)], no_progress)[0]
+        other, _ = media.decode_for_analysis(sample.path, media.probe(sample.path))
+        _too_short(sample, other.duration_s)
+        return _embed_chunks(other, [Chunk(0.0, other.duration_s)], no_progress)[0]
+    check_stretch(sample, audio.duration_s)
+    return _embed_chunks(audio, [Chunk(sample.start_s, sample.end_s)], no_progress, gain)[0]
 
 
 def match_voices(audio: Audio, samples: list[VoiceSample], embeddings: np.ndarray, labels: np.ndarray,
-                 label_names: dict[int, str]) -> list[VoiceMatch]:
+                 label_names: dict[int, str], gain: float) -> list[VoiceMatch]:
     """Each sample matched one-to-one to a speaker by the similarity of its voice to the speaker's mean
     voice, both centred on the recording's mean voice (as the clustering is); a match below
     VOICE_MIN_SIMILARITY names no one."""
@@ -307,7 +312,7 @@ def match_voices(audio: Audio, samples: list[VoiceSample], embeddings: np.ndarra
     mean = embeddings.mean(axis=0)
     keys = sorted(label_names, key=label_names.get)
     speakers = unit(np.stack([unit(embeddings[labels == k] - mean).mean(axis=0) for k in keys]))
-    voices = unit(np.stack([_voice(audio, v) for v in samples]) - mean)
+    voices = unit(np.stack([_voice(audio, v, gain) for v in samples]) - mean)
     similarity = voices @ speakers.T
     matched = dict(zip(*linear_sum_assignment(-similarity)))
     out = []
@@ -381,7 +386,8 @@ def diarize(audio: Audio, transcript: Transcript, speakers: int | None = None,
         raise InputError("--speakers must be 1 or more")
     path = checkpoint_path()
     spans = chunks(transcript)
-    embeddings = _embed_chunks(audio, spans, progress) if spans and (speakers != 1 or voices) else None
+    gain = _gain(audio) if spans and (speakers != 1 or voices) else None
+    embeddings = _embed_chunks(audio, spans, progress, gain) if gain is not None else None
     if not spans:
         labels = np.zeros(0, dtype=int)
     elif speakers == 1:
@@ -391,7 +397,8 @@ def diarize(audio: Audio, transcript: Transcript, speakers: int | None = None,
     order = {label: n for n, label in enumerate(dict.fromkeys(labels.tolist()))}
     matches = []
     if voices and embeddings is not None:
-        matches = match_voices(audio, voices, embeddings, labels, {k: f"Speaker {n + 1}" for k, n in order.items()})
+        matches = match_voices(audio, voices, embeddings, labels, {k: f"Speaker {n + 1}" for k, n in order.items()},
+                               gain)
     elif voices:
         matches = [VoiceMatch(v.name, v.source, None, 0.0) for v in voices]
     return Diarization(
