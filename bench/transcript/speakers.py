@@ -47,6 +47,18 @@ def conversation(rng: np.random.Generator, voices: list[str], seconds: float = 6
     return np.concatenate(parts), stm, rttm
 
 
+def conversations(workdir: Path, count: int, seed: int):
+    """The benchmark's conversations, written to `workdir`: (path, voices, stm, rttm) for each, the same
+    recordings for the same seed (bench/transcript/encoders.py uses them too)."""
+    from fixtures.generate import write_wav
+
+    rng = np.random.default_rng(seed)
+    for n in range(count):
+        voices = [str(v) for v in rng.choice(VOICES, size=n % 3 + 1, replace=False)]
+        samples, stm, rttm = conversation(rng, voices)
+        yield write_wav(workdir / f"conversation-{n:02d}.wav", samples), voices, stm, rttm
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workdir", type=Path)
@@ -58,15 +70,10 @@ def main() -> None:
 
     from evidence import diarize, media
     from evidence.transcribe import TranscribeOptions, transcribe
-    from fixtures.generate import write_wav
 
     args.workdir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(args.seed)
     rows = []
-    for n in range(args.conversations):
-        voices = [str(v) for v in rng.choice(VOICES, size=n % 3 + 1, replace=False)]
-        samples, stm, rttm = conversation(rng, voices)
-        path = write_wav(args.workdir / f"conversation-{n:02d}.wav", samples)
+    for path, voices, stm, rttm in conversations(args.workdir, args.conversations, args.seed):
         audio, _ = media.decode_for_analysis(media.check_readable(str(path)), media.probe(str(path)))
         transcript = transcribe(audio, TranscribeOptions(language="en"))
         row = {"name": path.name, "voices": voices, "turns": sum(1 for a, b in zip(rttm, rttm[1:]) if a[2] != b[2])}
