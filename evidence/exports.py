@@ -65,22 +65,27 @@ def speakers_sentence(transcript, with_method: bool = True) -> str:
         count = f"{len(d.speakers)} (as requested)"
     else:
         count = f"{len(d.speakers)} (estimated automatically; often wrong)"
-    from_voice = {v.speaker for v in d.voices if v.speaker}
+    # A voice's name is said with its sample; a name the user gave for that label instead is said here.
+    from_voice = {v.speaker for v in d.voices if v.speaker and transcript.speaker_names.get(v.speaker) == v.name}
     named = ", ".join(f"{k} = {v}" for k, v in transcript.speaker_names.items() if k not in from_voice)
     how = f"by voice ({d.method})" if with_method else "by comparing the voices"
     return (f"Speaker labels were assigned automatically {how}; number of speakers: {count}. "
             "They are a draft and must be checked against the recording."
-            + (f" Names given by the user: {named}." if named else "") + voices_sentence(d))
+            + (f" Names given by the user: {named}." if named else "") + voices_sentence(d, transcript.speaker_names))
 
 
-def voices_sentence(d) -> str:
-    """What each --voice sample found, with the similarity, in words; "" without samples."""
+def voices_sentence(d, names: dict[str, str]) -> str:
+    """What each --voice sample found, with the similarity, in words; "" without samples. `names`: the
+    names shown, by label (a name given for a label wins over a sample's)."""
     if not d.voices:
         return ""
     least = d.parameters.get("voice_min_similarity")
     said = []
     for v in d.voices:
-        if v.speaker:
+        if v.speaker and names.get(v.speaker, v.name) != v.name:
+            said.append(f"{v.name} (sample {v.source}) matched {v.speaker} (similarity {v.similarity:.2f}), "
+                        f"whom the user named {names[v.speaker]}")
+        elif v.speaker:
             said.append(f"{v.name} (sample {v.source}) is {v.speaker} (similarity {v.similarity:.2f})")
         elif v.closest and least is not None and v.similarity >= least:
             said.append(f"{v.name} (sample {v.source}) was not found: the closest voice, {v.closest} "

@@ -51,6 +51,11 @@ def test_a_name_given_by_label_wins_over_a_sample(call):
     labelled = diarize.label_speakers(audio, transcript, speakers=2, voices=[FIRST],
                                       names={"Speaker 1": "Ms D", "Speaker 2": "Mr E"})
     assert labelled.speaker_names == {"Speaker 1": "Ms D", "Speaker 2": "Mr E"}
+    sentence = speakers_sentence(labelled)
+    assert "Speaker 1 = Ms D" in sentence and "Speaker 2 = Mr E" in sentence
+    (match,) = labelled.diarization.voices
+    assert f"Ms A (social worker) (sample 00:00:10.600-00:00:14.400) matched {match.speaker}" in sentence
+    assert f"whom the user named {labelled.speaker_names[match.speaker]}" in sentence
 
 
 @pytest.mark.parametrize("sample, message", [
