@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from cli.progress import batch_bar, progress_bars
-from evidence import __version__, batch as batching, compare as comparing, custody, diarize, media, pipeline, signing
+from evidence import __version__, batch as batching, compare as comparing, custody, diarize, encoders, media, pipeline, signing
 from evidence.bundle import render
 from evidence.bundle.comparison import render_comparison
 from evidence.errors import EvidenceError, InputError
@@ -91,6 +91,9 @@ def _voices(ctx, param, values):
 
 
 def transcription_options(f):
+    f = click.option("--speaker-encoder", type=click.Choice(list(encoders.ENCODERS)), default=encoders.DEFAULT,
+                     show_default=True,
+                     help="The voice embedder behind speaker labels and --voice (docs/transcript.md compares them).")(f)
     f = click.option("--voice", "voices", multiple=True, callback=_voices, metavar='"NAME=FILE|START-END"',
                      help='Name the speaker whose voice this is: a few seconds of that person alone, from another '
                           'file or a stretch of this recording, e.g. "Ms A (social worker)=00:01:10-00:01:25"; '
@@ -114,9 +117,11 @@ def transcription_options(f):
     return f
 
 
-def _speaker_options(speakers: int | None, speaker_names: dict[str, str], voices: tuple) -> dict:
-    """RunOptions fields from --speakers (None: automatic, 0: off), --speaker-names and --voice."""
-    return {"diarize": speakers != 0, "speakers": speakers or None, "speaker_names": speaker_names, "voices": voices}
+def _speaker_options(speakers: int | None, speaker_names: dict[str, str], voices: tuple, speaker_encoder: str) -> dict:
+    """RunOptions fields from --speakers (None: automatic, 0: off), --speaker-names, --voice and
+    --speaker-encoder."""
+    return {"diarize": speakers != 0, "speakers": speakers or None, "speaker_names": speaker_names, "voices": voices,
+            "speaker_encoder": speaker_encoder}
 
 
 def _transcribe_options(engine, model_dir, language, threads, batch_size) -> TranscribeOptions:
@@ -250,7 +255,7 @@ def cli(debug: bool) -> None:
 @quiet_option
 @json_option
 def run(recording, outdir, provenance, exemplar, grid_csv, case_dir, no_transcript, engine, model_dir, language,
-        threads, batch_size, speakers, speaker_names, voices, sign_key, sign_passphrase, quiet, as_json):
+        threads, batch_size, speakers, speaker_names, voices, speaker_encoder, sign_key, sign_passphrase, quiet, as_json):
     """Examine RECORDING: hashes, integrity analysis, transcript, and a PDF bundle in OUTDIR."""
     options = pipeline.RunOptions(
         transcribe=None if no_transcript else _transcribe_options(engine, model_dir, language, threads, batch_size),
@@ -258,7 +263,7 @@ def run(recording, outdir, provenance, exemplar, grid_csv, case_dir, no_transcri
         exemplar=exemplar,
         grid_csv=grid_csv,
         case_dir=case_dir,
-        **_speaker_options(speakers, speaker_names, voices),
+        **_speaker_options(speakers, speaker_names, voices, speaker_encoder),
     )
     signer = _signer(sign_key, sign_passphrase)  # a bad key fails before the long work
     with progress_bars(quiet) as progress:
@@ -295,7 +300,7 @@ def run(recording, outdir, provenance, exemplar, grid_csv, case_dir, no_transcri
 @quiet_option
 @json_option
 def batch(inputs, outroot, provenance, exemplar, grid_csv, case_dir, no_transcript, engine, model_dir, language,
-          threads, batch_size, speakers, speaker_names, voices, workers, scheduler, send_back, quiet, as_json):
+          threads, batch_size, speakers, speaker_names, voices, speaker_encoder, workers, scheduler, send_back, quiet, as_json):
     """Examine many recordings, each as `run` does. INPUT is a recording, a folder (searched for audio
     files) or a manifest CSV (a `path` column and any of run's provenance fields, e.g. exhibit,
     claimed_date, which take the place of the options given here). Writes one folder per recording in
@@ -316,7 +321,7 @@ def batch(inputs, outroot, provenance, exemplar, grid_csv, case_dir, no_transcri
         exemplar=exemplar,
         grid_csv=grid_csv,
         case_dir=case_dir,
-        **_speaker_options(speakers, speaker_names, voices),
+        **_speaker_options(speakers, speaker_names, voices, speaker_encoder),
     )
 
     def log(outcome: batching.Outcome) -> None:
@@ -392,10 +397,11 @@ def probe(recording, as_json):
 @quiet_option
 @json_option
 def transcribe(recording, outdir, engine, model_dir, language, threads, batch_size, speakers, speaker_names, voices,
-               case_dir, quiet, as_json):
+               speaker_encoder, case_dir, quiet, as_json):
     """Transcribe RECORDING with Whisper (offline) and print the transcript."""
     options = pipeline.RunOptions(transcribe=_transcribe_options(engine, model_dir, language, threads, batch_size),
-                                  analyse=False, case_dir=case_dir, **_speaker_options(speakers, speaker_names, voices))
+                                  analyse=False, case_dir=case_dir,
+                                  **_speaker_options(speakers, speaker_names, voices, speaker_encoder))
     with progress_bars(quiet) as progress:
         report = pipeline.run(recording, options, progress)
     written = write_folder(outdir, artifacts(report, bundle=False)) if outdir else []

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from evidence import TOOL_NAME, __version__, analysis, announcement, custody, diarize, media
+from evidence import TOOL_NAME, __version__, analysis, announcement, custody, diarize, encoders, media
 from evidence.detectors import Context, enf, grid
 from evidence.errors import IntegrityError
 from evidence.excerpts import enf_track, excerpts
@@ -42,6 +42,8 @@ class RunOptions:
     speaker_names: dict[str, str] = field(default_factory=dict)
     voices: tuple[diarize.VoiceSample, ...] = ()
     """Samples of known voices (--voice) that name the speakers they match."""
+    speaker_encoder: str = encoders.DEFAULT
+    """The voice embedder (evidence/encoders) behind speaker labels and voice samples."""
 
 
 def _utc(timestamp_ns: int) -> str:
@@ -135,7 +137,7 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
     analysing = Background(integrity) if options.analyse else None
     transcript = None
     if options.transcribe is not None:
-        preparing = Background(diarize.prepare) if options.diarize else None
+        preparing = Background(lambda: diarize.prepare(options.speaker_encoder)) if options.diarize else None
         transcript = timed("transcribe", transcribe, audio, options.transcribe, progress)
         if preparing:
             preparing.result()
@@ -144,7 +146,8 @@ def run(path: str | os.PathLike, options: RunOptions = RunOptions(), progress: P
         speakers, speakers_from = ((options.speakers, "given") if options.speakers is not None else
                                    (present, "others-present") if present else (None, None))
         transcript = timed("speakers", diarize.label_speakers, audio, transcript, options.diarize, speakers,
-                           options.speaker_names, progress, speakers_from, list(options.voices))
+                           options.speaker_names, progress, speakers_from, list(options.voices),
+                           options.speaker_encoder)
     if analysing:
         hum, findings, result = analysing.result()
     else:

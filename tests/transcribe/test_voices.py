@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from evidence import diarize
+from evidence import diarize, encoders
 from evidence.errors import InputError
 from evidence.exports import speakers_sentence
 from evidence.transcribe.marks import speaker_at
@@ -30,7 +30,7 @@ def test_stretch_and_file_samples_name_the_speakers_they_hold(call, tmp_path):
     a, b = labelled.diarization.voices
     assert (a.speaker, a.source, b.speaker, b.source) == (first_label, "00:00:10.600-00:00:14.400", second_label,
                                                           "mr-b.wav")
-    assert min(a.similarity, b.similarity) >= diarize.VOICE_MIN_SIMILARITY
+    assert min(a.similarity, b.similarity) >= encoders.get(encoders.DEFAULT).VOICE_MIN_SIMILARITY
     sentence = speakers_sentence(labelled)
     assert f"Mr B (sample mr-b.wav) is {second_label} (similarity {b.similarity:.2f})" in sentence
 
@@ -41,7 +41,7 @@ def test_a_voice_that_is_not_in_the_recording_is_said_to_be_missing(call, fx):
     labelled = diarize.label_speakers(audio, transcript, speakers=2, voices=[stranger],
                                       names={"Speaker 1": "Ms D"})
     (match,) = labelled.diarization.voices
-    assert match.speaker is None and match.similarity < diarize.VOICE_MIN_SIMILARITY
+    assert match.speaker is None and match.similarity < encoders.get(encoders.DEFAULT).VOICE_MIN_SIMILARITY
     assert labelled.speaker_names == {"Speaker 1": "Ms D"}
     assert "Mr C (sample speech.wav) was not found" in speakers_sentence(labelled)
 

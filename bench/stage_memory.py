@@ -1,0 +1,78 @@
+"""Where the memory of `evidence run` goes: resident memory sampled every 0.2 s while the same steps
+run in this process (pipeline.run, then every output rendered as `evidence run` writes it), each
+sample credited to the stage reporting progress at that moment.
+
+    .venv/bin/python bench/stage_memory.py [--hours 1] [--workdir DIR]
+
+The recording is bench/long_memory.py's looped call (made once in --workdir). Stages that run side by
+side (the integrity tests run while Whisper transcribes) share the credit: a sample goes to the stage
+that last reported progress. Prints, per stage, its first and last second and the highest resident
+memory seen, then the peak of the whole run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.long_memory import long_recording  # noqa: E402
+
+
+def resident_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hours", type=float, default=1.0)
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "evidence-long")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    path = long_recording(args.hours, args.workdir / f"call-loop-{args.hours * 60:g}min.m4a")
+
+    from evidence import pipeline
+    from evidence.outputs import artifacts
+
+    stage = ["start"]
+    seen: dict[str, list[float]] = {}
+    began = time.perf_counter()
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            at_s, mb = time.perf_counter() - began, resident_mb()
+            first, last, peak = seen.get(stage[0], [at_s, at_s, 0.0])
+            seen[stage[0]] = [first, at_s, max(peak, mb)]
+            time.sleep(0.2)
+
+    def progress(name: str, done_count, total) -> None:
+        stage[0] = name
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    report = pipeline.run(path, pipeline.RunOptions(), progress)
+    stage[0] = "outputs (report.json, bundle.pdf, exports)"
+    files = artifacts(report)
+    done.set()
+    sampler.join()
+    print(f"{args.hours * 60:g} min recording; outputs {sum(len(b) for b in files.values()) / 1e6:.1f} MB; "
+          f"timings {report.run.timings_s}\n")
+    print("| stage (last to report progress) | from s | to s | highest RSS MB |")
+    print("|---|---|---|---|")
+    for name, (first, last, peak) in sorted(seen.items(), key=lambda kv: kv[1][0]):
+        print(f"| {name} | {first:.0f} | {last:.0f} | {peak:.0f} |")
+    print(f"\nPeak: {max(p for _, _, p in seen.values()):.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
