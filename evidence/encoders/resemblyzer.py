@@ -9,6 +9,7 @@ and librosa. A span's voice is the normalised mean embedding of WINDOW_S windows
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import itertools
 from pathlib import Path
@@ -52,6 +53,10 @@ def model_path() -> Path | None:
         return None
     path = Path(list(spec.submodule_search_locations)[0]) / "pretrained.pt"
     return path if path.is_file() else None
+
+
+def model_sha256() -> str:
+    return hashlib.sha256(model_path().read_bytes()).hexdigest()
 
 
 def available() -> bool:

@@ -12,6 +12,7 @@ is a loud, flat sound). Only the package's model file is read; its code is not i
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import json
 import os
@@ -49,6 +50,10 @@ def model_path() -> Path | None:
         return None
     path = Path(list(spec.submodule_search_locations)[0]) / "models" / "embedder.int8.onnx"
     return path if path.is_file() else None
+
+
+def model_sha256() -> str:
+    return hashlib.sha256(model_path().read_bytes()).hexdigest()
 
 
 def available() -> bool:
