@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.pipeline_speed import _ffmpeg, speech_loop  # noqa: E402
 
-CONFIGURATIONS = {"local-1": "1 worker (this process)", "local-2": "2 local worker processes",
-                  "dask-2": "Dask LocalCluster, 2 worker processes"}
+CONFIGURATIONS = {"local-1": "1 worker (this process)",
+                  "local-1-fresh": "1 worker process, a fresh one for each recording (--recordings-per-process 1)",
+                  "local-2": "2 local worker processes", "dask-2": "Dask LocalCluster, 2 worker processes"}
 
 
 def recordings(workdir: Path, count: int, minutes: float) -> Path:
@@ -61,7 +62,8 @@ def measure(configuration: str, folder: Path, outroot: Path) -> dict:
     from evidence import batch, pipeline
     from evidence.transcribe import TranscribeOptions
 
-    workers = 1 if configuration == "local-1" else 2
+    workers = 1 if configuration.startswith("local-1") else 2
+    recordings_per_process = 1 if configuration == "local-1-fresh" else None
     cores = len(os.sched_getaffinity(0))
     options = pipeline.RunOptions(transcribe=dataclasses.replace(TranscribeOptions(),
                                                                  cpu_threads=max(1, cores // workers)))
@@ -72,7 +74,8 @@ def measure(configuration: str, folder: Path, outroot: Path) -> dict:
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     try:
         start = time.perf_counter()
-        with batch.executor(1 if cluster else workers, cluster.scheduler_address if cluster else None) as pool:
+        with batch.executor(1 if cluster else workers, cluster.scheduler_address if cluster else None,
+                            recordings_per_process) as pool:
             outcomes = batch.run_batch(batch.plan(batch.discover([folder]), outroot, options), pool)
         batch.write_index(outroot, outcomes)
         wall_s = time.perf_counter() - start
@@ -81,7 +84,7 @@ def measure(configuration: str, folder: Path, outroot: Path) -> dict:
 
             with Client(cluster.scheduler_address) as client:
                 peaks = sorted(client.run(_peak_rss_mb).values())
-        elif workers > 1:
+        elif workers > 1 or recordings_per_process:
             peaks = [_peak_rss_mb(resource.RUSAGE_CHILDREN)]
         else:
             peaks = [_peak_rss_mb()]

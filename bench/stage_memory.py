@@ -2,9 +2,11 @@
 run in this process (pipeline.run, then every output rendered as `evidence run` writes it), each
 sample credited to the stage reporting progress at that moment.
 
-    .venv/bin/python bench/stage_memory.py [--hours 1] [--workdir DIR]
+    .venv/bin/python bench/stage_memory.py [--hours 1] [--workdir DIR] [--recording FILE] [--repeat N]
 
-The recording is bench/long_memory.py's looped call (made once in --workdir). Stages that run side by
+The recording is bench/long_memory.py's looped call (made once in --workdir), or FILE. With --repeat N
+the same steps run N times in this one process, as a batch worker runs one recording after another;
+each round's stages are credited apart ("2: transcribe"). Stages that run side by
 side (the integrity tests run while Whisper transcribes) share the credit: a sample goes to the stage
 that last reported progress. Prints, per stage, its first and last second and the highest resident
 memory seen, then the peak of the whole run.
@@ -36,9 +38,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hours", type=float, default=1.0)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "evidence-long")
+    parser.add_argument("--recording", type=Path)
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    path = long_recording(args.hours, args.workdir / f"call-loop-{args.hours * 60:g}min.m4a")
+    if args.recording:
+        path = args.recording
+    else:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        path = long_recording(args.hours, args.workdir / f"call-loop-{args.hours * 60:g}min.m4a")
 
     from evidence import pipeline
     from evidence.outputs import artifacts
@@ -55,18 +62,22 @@ def main() -> None:
             seen[stage[0]] = [first, at_s, max(peak, mb)]
             time.sleep(0.2)
 
+    round_name = [""]
+
     def progress(name: str, done_count, total) -> None:
-        stage[0] = name
+        stage[0] = round_name[0] + name
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    report = pipeline.run(path, pipeline.RunOptions(), progress)
-    stage[0] = "outputs (report.json, bundle.pdf, exports)"
-    files = artifacts(report)
+    for n in range(args.repeat):
+        round_name[0] = f"{n + 1}: " if args.repeat > 1 else ""
+        report = pipeline.run(path, pipeline.RunOptions(), progress)
+        stage[0] = round_name[0] + "outputs (report.json, bundle.pdf, exports)"
+        outputs_mb = sum(len(b) for b in artifacts(report).values()) / 1e6
+        del report
     done.set()
     sampler.join()
-    print(f"{args.hours * 60:g} min recording; outputs {sum(len(b) for b in files.values()) / 1e6:.1f} MB; "
-          f"timings {report.run.timings_s}\n")
+    print(f"{path.name}; outputs {outputs_mb:.1f} MB\n")
     print("| stage (last to report progress) | from s | to s | highest RSS MB |")
     print("|---|---|---|---|")
     for name, (first, last, peak) in sorted(seen.items(), key=lambda kv: kv[1][0]):

@@ -293,6 +293,9 @@ def run(recording, outdir, provenance, exemplar, grid_csv, case_dir, no_transcri
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Recordings examined at once on this machine, each in a process of its own; give --threads "
                    "too, so that workers x threads is at most the number of cores.")
+@click.option("--recordings-per-process", type=click.IntRange(min=1), metavar="N",
+              help="Start a fresh worker process after every N recordings, so that a worker's memory stays "
+                   "that of N recordings (the models are loaded again each time, a few seconds).")
 @click.option("--scheduler", metavar="tcp://HOST:8786",
               help="Examine the recordings on this Dask cluster instead (docs/scale-out.md).")
 @click.option("--send-back", is_flag=True,
@@ -301,7 +304,8 @@ def run(recording, outdir, provenance, exemplar, grid_csv, case_dir, no_transcri
 @quiet_option
 @json_option
 def batch(inputs, outroot, provenance, exemplar, grid_csv, case_dir, no_transcript, engine, model_dir, language,
-          threads, batch_size, speakers, speaker_names, voices, speaker_encoder, workers, scheduler, send_back, quiet, as_json):
+          threads, batch_size, speakers, speaker_names, voices, speaker_encoder, workers, recordings_per_process,
+          scheduler, send_back, quiet, as_json):
     """Examine many recordings, each as `run` does. INPUT is a recording, a folder (searched for audio
     files) or a manifest CSV (a `path` column and any of run's provenance fields, e.g. exhibit,
     claimed_date, which take the place of the options given here). Writes one folder per recording in
@@ -316,6 +320,9 @@ def batch(inputs, outroot, provenance, exemplar, grid_csv, case_dir, no_transcri
         raise click.UsageError("give --workers or --scheduler, not both")
     if send_back and not scheduler:
         raise click.UsageError("--send-back needs --scheduler")
+    if scheduler and recordings_per_process:
+        raise click.UsageError("--recordings-per-process is for local workers; a Dask worker's own "
+                               "--lifetime options do this on a cluster")
     options = pipeline.RunOptions(
         transcribe=None if no_transcript else _transcribe_options(engine, model_dir, language, threads, batch_size),
         provenance=provenance,
@@ -330,7 +337,7 @@ def batch(inputs, outroot, provenance, exemplar, grid_csv, case_dir, no_transcri
             _log_to_case(case_dir, "batch", outcome.summary.sha256, list(outcome.written))
 
     inputs = batching.discover(inputs)
-    with batching.executor(workers, scheduler) as pool:
+    with batching.executor(workers, scheduler, recordings_per_process) as pool:
         planned = batching.plan(inputs, outroot, options, send_back)
         with batch_bar(quiet) as progress:
             outcomes = batching.run_batch(planned, pool, progress, log)

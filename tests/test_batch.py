@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from cli.main import cli
 from evidence import custody
-from evidence.batch import Input, discover, folder_name
+from evidence.batch import Input, discover, executor, folder_name
 from evidence.bundle import render
 from evidence.report import load
 
@@ -100,6 +100,9 @@ def test_argument_errors_are_one_line(fx, tmp_path):
     one_line_error(invoke("batch", fx["speech"], "-o", tmp_path / "out", "--scheduler", "nonsense"),
                    "cannot reach a Dask scheduler")
     assert invoke("batch", fx["speech"], "-o", tmp_path / "out", "--send-back").exit_code == 2
+    result = invoke("batch", fx["speech"], "-o", tmp_path / "out", "--scheduler", "tcp://127.0.0.1:1",
+                    "--recordings-per-process", "1")
+    assert result.exit_code == 2 and "--recordings-per-process is for local workers" in result.output
     assert not (tmp_path / "out").exists()
 
 
@@ -246,6 +249,23 @@ def same_outputs(local: Path, other: Path) -> None:
         assert render(dataclasses.replace(report_b, run=report_a.run)) == (a / "bundle.pdf").read_bytes()
         state_a, state_b = (json.loads((d / "batch.json").read_text()) for d in (a, b))
         assert (state_a["key"], state_a["summary"]) == (state_b["key"], state_b["summary"])
+
+
+def test_recordings_per_process_starts_a_fresh_worker_each_time():
+    with executor(1, recordings_per_process=1) as pool:
+        pids = [pool.submit(os.getpid).result() for _ in range(3)]
+    assert len(set(pids)) == 3 and os.getpid() not in pids
+    with executor(1, recordings_per_process=2) as pool:
+        pids = [pool.submit(os.getpid).result() for _ in range(4)]
+    assert len(set(pids)) == 2
+
+
+def test_a_fresh_process_per_recording_gives_the_same_outputs(fx, tmp_path):
+    recordings = [fx["speech"], fx["speech_m4a"], fx["speech_mp3"]]
+    assert invoke("batch", *recordings, "-o", tmp_path / "local", "-q").exit_code == 0
+    result = invoke("batch", *recordings, "-o", tmp_path / "fresh", "-q", "--recordings-per-process", "1")
+    assert result.exit_code == 0, result.output
+    same_outputs(tmp_path / "local", tmp_path / "fresh")
 
 
 def test_dask_local_cluster_gives_the_same_outputs_as_a_local_run(fx, tmp_path):
