@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import ctypes
-import ctypes.util
 import dataclasses
 import functools
 import hashlib
@@ -376,22 +375,21 @@ def run_job(job: Job) -> tuple[Outcome, dict[str, bytes]]:
 
 
 @functools.cache
-def _glibc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, found among the symbols this process has loaded; None where there is none."""
     try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
+        return ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError, TypeError):
         return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
 
 
 def _return_freed_memory() -> None:
     """Give the memory one recording freed back to the system before the next begins. glibc keeps freed
     blocks in its arenas, and a worker that examines one recording after another grew: 1,193 MB resident
     after eight 2-minute recordings, 886 MB with this (docs/performance.md). Nothing to do elsewhere."""
-    libc = _glibc()
-    if libc is not None:
-        libc.malloc_trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _finish(job: Job, outcome: Outcome, files: dict[str, bytes]) -> Outcome:

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.transcript.run import SENTENCES, SHARED, read_speech  # noqa: E402
-from bench.transcript.scoring import normalise, read_stm  # noqa: E402
+from bench.transcript.scoring import normalise, read_stm, word_tokens  # noqa: E402
 
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 PHRASE_PAUSE_S = 0.3
@@ -48,11 +48,7 @@ def scored_words(reference: str, words) -> tuple[list[Scored], int]:
     number of reference words left out. Words that normalise to nothing ("um") are not scored."""
     import jiwer
 
-    tokens, owner = [], []
-    for n, w in enumerate(words):
-        for token in normalise(w.text).split():
-            tokens.append(token)
-            owner.append(n)
+    tokens, owner = word_tokens(words)
     alignment = jiwer.process_words(normalise(reference), " ".join(tokens))
     wrong_token = [False] * len(tokens)
     deleted = 0

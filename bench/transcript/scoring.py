@@ -37,6 +37,17 @@ def normalise(text: str) -> str:
     return EnglishTextNormalizer()(text)
 
 
+def word_tokens(words) -> tuple[list[str], list[int]]:
+    """The normalised tokens of transcript words, and for each token the index of its word (a word may
+    give several tokens, or none: "um")."""
+    tokens, owner = [], []
+    for n, w in enumerate(words):
+        for token in normalise(w.text).split():
+            tokens.append(token)
+            owner.append(n)
+    return tokens, owner
+
+
 def wer(reference: str, hypothesis: str) -> float:
     import jiwer
 
