@@ -1,7 +1,9 @@
 """Recordings per hour and peak memory per worker of `evidence batch`: in this process (one worker), in
-two local worker processes, and on a two-worker Dask LocalCluster.
+one worker process replaced after every recording (`--recordings-per-process 1`), in two local worker
+processes, and on a two-worker Dask LocalCluster.
 
     .venv/bin/python bench/batch_speed.py [--count 20] [--minutes 10] [--workdir DIR]
+        [--only local-1 local-1-fresh local-2 dask-2]
 
 Builds (or reuses, in DIR) `count` recordings of `minutes` each: bench/pipeline_speed.py's 60 s speech
 loop, each started at a different point so that every file differs, as 64 kbit/s AAC. Each configuration
@@ -10,7 +12,7 @@ a fresh output folder, in a fresh process so that each peak belongs to one confi
 workers each gets half the cores for Whisper (--threads), as docs/batch.md advises. Prints a Markdown
 table for docs/performance.md.
 
-Peak memory per worker: the process's own peak with one worker; with local processes, the largest
+Peak memory per worker: the process's own peak with one worker; with worker processes, the largest
 worker's (RUSAGE_CHILDREN, after they exit); on the cluster, each worker's own, asked of the worker.
 ffmpeg and fpcalc run as processes of their own and are not counted in the first and last.
 """

@@ -3,13 +3,15 @@ run in this process (pipeline.run, then every output rendered as `evidence run` 
 sample credited to the stage reporting progress at that moment.
 
     .venv/bin/python bench/stage_memory.py [--hours 1] [--workdir DIR] [--recording FILE] [--repeat N]
+        [--trace CSV]
 
 The recording is bench/long_memory.py's looped call (made once in --workdir), or FILE. With --repeat N
 the same steps run N times in this one process, as a batch worker runs one recording after another;
 each round's stages are credited apart ("2: transcribe"). Stages that run side by
 side (the integrity tests run while Whisper transcribes) share the credit: a sample goes to the stage
-that last reported progress. Prints, per stage, its first and last second and the highest resident
-memory seen, then the peak of the whole run.
+that last reported progress. Prints, per stage, its first and last second, the highest resident
+memory seen and when, then the peak of the whole run and the run's own stage timings. With
+--trace CSV every sample is written there too (seconds, resident MB, stage).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "evidence-long")
     parser.add_argument("--recording", type=Path)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--trace", type=Path)
     args = parser.parse_args()
     if args.recording:
         path = args.recording
@@ -54,12 +57,14 @@ def main() -> None:
     seen: dict[str, list[float]] = {}
     began = time.perf_counter()
     done = threading.Event()
+    trace: list[str] = []
 
     def sample() -> None:
         while not done.is_set():
             at_s, mb = time.perf_counter() - began, resident_mb()
-            first, last, peak = seen.get(stage[0], [at_s, at_s, 0.0])
-            seen[stage[0]] = [first, at_s, max(peak, mb)]
+            first, last, peak, peak_at_s = seen.get(stage[0], [at_s, at_s, 0.0, at_s])
+            seen[stage[0]] = [first, at_s, *((mb, at_s) if mb > peak else (peak, peak_at_s))]
+            trace.append(f"{at_s:.1f},{mb:.0f},{stage[0]}")
             time.sleep(0.2)
 
     round_name = [""]
@@ -74,15 +79,19 @@ def main() -> None:
         report = pipeline.run(path, pipeline.RunOptions(), progress)
         stage[0] = round_name[0] + "outputs (report.json, bundle.pdf, exports)"
         outputs_mb = sum(len(b) for b in artifacts(report).values()) / 1e6
+        timings_s = report.run.timings_s
         del report
     done.set()
     sampler.join()
+    if args.trace:
+        args.trace.write_text("s,rss_mb,stage\n" + "\n".join(trace) + "\n")
     print(f"{path.name}; outputs {outputs_mb:.1f} MB\n")
-    print("| stage (last to report progress) | from s | to s | highest RSS MB |")
-    print("|---|---|---|---|")
-    for name, (first, last, peak) in sorted(seen.items(), key=lambda kv: kv[1][0]):
-        print(f"| {name} | {first:.0f} | {last:.0f} | {peak:.0f} |")
-    print(f"\nPeak: {max(p for _, _, p in seen.values()):.0f} MB")
+    print("| stage (last to report progress) | from s | to s | highest RSS MB | at s |")
+    print("|---|---|---|---|---|")
+    for name, (first, last, peak, peak_at_s) in sorted(seen.items(), key=lambda kv: kv[1][0]):
+        print(f"| {name} | {first:.0f} | {last:.0f} | {peak:.0f} | {peak_at_s:.0f} |")
+    print(f"\nPeak: {max(v[2] for v in seen.values()):.0f} MB")
+    print(f"Last round's stage timings (s): {timings_s}")
 
 
 if __name__ == "__main__":
