@@ -86,13 +86,14 @@ def table_of_contents() -> TableOfContents:
 
 
 class PageTotal(IndexingFlowable):
-    """Put last in the story: it notes the page it lands on, and keeps `multiBuild` making passes until
-    two passes end on the same page, so that the last pass can print "Page X of Y" from the one before.
-    (Holding every page's drawing until the end to count them cost about 30 MB more at the peak on a
-    ten-hour report of 2,640 findings and 81,780 words.)"""
+    """Put first in the story (a page with room for it: it takes none): it keeps `multiBuild` making
+    passes until two passes end with the same number of pages, so that the last pass can print "Page X
+    of Y" from the one before. (Holding every page's drawing until the end to count them cost about 30 MB
+    more at the peak on a ten-hour report of 2,640 findings and 81,780 words.)"""
 
-    def __init__(self):
+    def __init__(self, doc: BaseDocTemplate):
         super().__init__()
+        self._doc = doc
         self.last_pass: int | None = None
         self.this_pass: int | None = None
 
@@ -102,11 +103,14 @@ class PageTotal(IndexingFlowable):
     def beforeBuild(self) -> None:
         self.last_pass, self.this_pass = self.this_pass, None
 
+    def afterBuild(self) -> None:
+        self.this_pass = self._doc.page
+
     def wrap(self, available_width, available_height):
         return 0, 0
 
     def draw(self) -> None:
-        self.this_pass = self.canv.getPageNumber()
+        pass
 
 
 class BundleDocument(BaseDocTemplate):
@@ -127,7 +131,7 @@ class BundleDocument(BaseDocTemplate):
             invariant=1,
         )
         self.footer, self.header = footer, header
-        self.page_total = PageTotal()
+        self.page_total = PageTotal(self)
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
         self.addPageTemplates([PageTemplate(id="page", frames=[frame], onPageEnd=self._decorate)])
 
@@ -156,4 +160,4 @@ class BundleDocument(BaseDocTemplate):
 def build(target, story: list, title: str, subject: str, footer: str, header: str) -> None:
     """Lay out `story` with `header` atop and `footer` (a file's SHA-256) and "Page X of Y" below every page."""
     doc = BundleDocument(target, title=title, subject=subject, footer=footer, header=header)
-    doc.multiBuild([*story, doc.page_total])
+    doc.multiBuild([doc.page_total, *story])
