@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import io
 import math
 import sys
 import threading
@@ -51,10 +50,7 @@ def main() -> None:
     parser.add_argument("--hum", action="store_true")
     args = parser.parse_args()
 
-    from pypdf import PdfWriter
-
-    from evidence.bundle import layout
-    from evidence.bundle.sections import SECTIONS
+    from evidence import bundle
     from evidence.report import to_json
 
     report = long_report(args.report, args.copies, args.hum)
@@ -63,44 +59,36 @@ def main() -> None:
 
     highest = [0.0]
     done = threading.Event()
+    # Held while the highest is read and written, so that a step's reset is not overwritten by a sample
+    # taken before it.
+    lock = threading.Lock()
 
     def sample() -> None:
         while not done.is_set():
-            highest[0] = max(highest[0], resident_mb())
+            with lock:
+                highest[0] = max(highest[0], resident_mb())
             time.sleep(0.05)
 
     threading.Thread(target=sample, daemon=True).start()
 
     def step(name: str, fn):
-        before_mb = highest[0] = resident_mb()
+        with lock:
+            before_mb = highest[0] = resident_mb()
         start = time.perf_counter()
         result = fn()
+        with lock:
+            highest[0] = max(highest[0], resident_mb())
         print(f"| {name} | {time.perf_counter() - start:.1f} | {before_mb:.0f} | {highest[0]:.0f} |", flush=True)
         return result
 
-    def story() -> list:
-        cover, *sections = SECTIONS
-        flowables = cover(report)
-        for section in sections:
-            flowables += section(report)
-        return flowables
-
-    def attach() -> bytes:
-        writer = PdfWriter(clone_from=io.BytesIO(pdf.getvalue()))
-        writer.add_attachment("report.json", to_json(report).encode("utf-8"))
-        out = io.BytesIO()
-        writer.write(out)
-        return out.getvalue()
-
     print("| step | s | RSS before MB | highest MB |\n|---|---|---|---|")
     step("report.json", lambda: to_json(report))
-    flowables = step("story", story)
-    pdf = io.BytesIO()
-    step("layout", lambda: layout.build(pdf, flowables, title="t", subject="s", footer="f", header="h"))
+    flowables = step("story", lambda: bundle.story(report))
+    pdf = step("layout", lambda: bundle.laid_out(flowables, report))
     del flowables
-    step("attach report.json (pypdf)", attach)
+    step("attach report.json (pypdf)", lambda: bundle.with_attachments(pdf, report))
     done.set()
-    print(f"\nPDF {len(pdf.getvalue()) / 1e6:.1f} MB")
+    print(f"\nPDF {len(pdf) / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -64,7 +64,8 @@ def main() -> None:
             at_s, mb = time.perf_counter() - began, resident_mb()
             first, last, peak, peak_at_s = seen.get(stage[0], [at_s, at_s, 0.0, at_s])
             seen[stage[0]] = [first, at_s, *((mb, at_s) if mb > peak else (peak, peak_at_s))]
-            trace.append(f"{at_s:.1f},{mb:.0f},{stage[0]}")
+            if args.trace:
+                trace.append(f"{at_s:.1f},{mb:.0f},{stage[0]}")
             time.sleep(0.2)
 
     round_name = [""]

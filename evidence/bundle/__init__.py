@@ -20,23 +20,38 @@ ATTACHMENT_NAME = "report.json"
 
 def render(report: Report) -> bytes:
     """The bundle as PDF bytes: sections from the report, then report.json attached."""
+    return with_attachments(laid_out(story(report), report), report)
+
+
+def story(report: Report) -> list:
+    """The bundle's flowables: the cover, then each section on pages of its own."""
     cover, *sections = SECTIONS
-    story = cover(report)
+    flowables = cover(report)
     for n, section in enumerate(sections):
-        story += section(report)
+        flowables += section(report)
         if n < len(sections) - 1:
-            story.append(PageBreak())
+            flowables.append(PageBreak())
+    return flowables
+
+
+def laid_out(flowables: list, report: Report) -> bytes:
+    """The flowables as PDF pages, each headed with the recording's name and footed with its SHA-256."""
     pdf = io.BytesIO()
     layout.build(
         pdf,
-        story,
+        flowables,
         title=f"Recording integrity bundle: {report.file.name}",
         subject=f"SHA-256 {report.file.hashes_before.sha256}",
         footer=f"File SHA-256 {report.file.hashes_before.sha256}",
         header=f"{report.file.name} · duration {hms(report.media.decoded_duration_s or 0)}"
         + (f" · exhibit {report.provenance.exhibit}" if report.provenance.exhibit else ""),
     )
-    writer = PdfWriter(clone_from=io.BytesIO(pdf.getvalue()))
+    return pdf.getvalue()
+
+
+def with_attachments(pdf: bytes, report: Report) -> bytes:
+    """The PDF with report.json (and the case's custody log, if any) attached."""
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
     writer.add_attachment(ATTACHMENT_NAME, to_json(report).encode("utf-8"))
     if report.custody_log:
         writer.add_attachment("custody.jsonl", "".join(line + "\n" for line in report.custody_log).encode("utf-8"))
